@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: Apache-2.0
+# startpath - where does a container cold start spend its time?
+#
+#   make            build the library and the CLI into build/
+#   make test       install missing test packages (as root), build, run every test
+#   make demo       one container start under startpath, then its Start Path Map
+#   make bench      ns per hooked call, with and without the library
+#   make help       all targets and options
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib/startpath
+INCLUDEDIR ?= $(PREFIX)/include
+
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+B       := build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS_BASE := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/common $(WARN) \
+	$(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
+ifeq ($(DEBUG),1)
+OPT := -O0 -g3 -DSP_DEBUG=1
+else
+OPT := -O2 -g
+endif
+ifeq ($(ASAN),1)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+SAN :=
+endif
+
+CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+COMMON_SRC := $(wildcard src/common/*.c)
+LIB_SRC    := $(wildcard src/lib/*.c)
+LIB_ASM    := $(wildcard src/lib/*.S)
+CLI_SRC    := $(wildcard src/cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/check_*.c)
+PROG_SRC   := $(wildcard tests/progs/*.c)
+
+# Shared sources are compiled twice: PIC for the library (no sanitizers:
+# it runs inside other programs), plain for the CLI and the tests.
+COMMON_PIC := $(COMMON_SRC:%.c=$(B)/pic/%.o)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/pic/%.o) $(LIB_ASM:%.S=$(B)/pic/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(B)/obj/%.o)
+
+LIBSO   := $(B)/lib/libstartpath.so
+CLI     := $(B)/bin/startpath
+UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+PROGS   := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%)
+CTORLIB := $(B)/progs/libctorhook.so
+
+.PHONY: all test unit integration demo bench install uninstall clean help deps-test deps-demo
+all: $(LIBSO) $(CLI)
+
+$(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/lib/*.h src/lib/*.def)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC(pic) $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -fvisibility=hidden $(CFLAGS) -c $< -o $@
+
+$(B)/pic/%.o: %.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) -fPIC -c $< -o $@
+
+$(B)/obj/%.o: %.c $(wildcard include/*.h src/common/*.h src/cli/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(SAN) $(CFLAGS) -c $< -o $@
+
+$(LIBSO): $(LIB_OBJ) $(COMMON_PIC) src/lib/libstartpath.map
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -fPIC -Wl,--version-script=src/lib/libstartpath.map -Wl,-z,now \
+		-Wl,-z,relro -Wl,-z,noexecstack -o $@ $(LIB_OBJ) $(COMMON_PIC) \
+		$(CJSON_LIBS) -ldl -lpthread $(LDFLAGS)
+
+$(CLI): $(CLI_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(CJSON_LIBS) -lm $(LDFLAGS)
+
+$(B)/tests/%: tests/unit/%.c $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(SAN) $(CHECK_CFLAGS) -Isrc/cli $(CFLAGS) -o $@ $< \
+		$(COMMON_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ)) \
+		$(CJSON_LIBS) $(CHECK_LIBS) -lpthread -lm $(LDFLAGS)
+
+$(B)/tests/check_cli: $(CLI_OBJ)
+
+$(B)/progs/libctorhook.so: tests/progs/lib/ctorhook.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -Wall -fPIC -shared -o $@ $<
+
+$(B)/progs/ctor_main: tests/progs/ctor_main.c $(CTORLIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -Wall -o $@ $< -L$(B)/progs -lctorhook -Wl,-rpath,'$$ORIGIN' -lpthread
+
+$(B)/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Iinclude \
+		-o $@ $< -lpthread
+
+# ---- tests ----
+
+deps-test:
+	$(Q)scripts/deps.sh test
+
+deps-demo:
+	$(Q)scripts/deps.sh demo
+
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory all $(UNITS) $(PROGS) $(CTORLIB) $(if $(wildcard bench/*.c),bench-build)
+	$(Q)tests/run.sh
+
+unit: all $(UNITS)
+	$(Q)tests/run.sh --unit
+
+integration: all $(PROGS) $(CTORLIB)
+	$(Q)tests/run.sh --integration
+
+# ---- demo and bench ----
+
+demo: deps-demo all
+	$(Q)scripts/demo.sh
+
+BENCH := $(B)/bench/hookbench
+bench-build: $(BENCH)
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc/common -o $@ $< -lpthread
+
+bench: all $(BENCH)
+	$(Q)scripts/bench.sh
+
+# ---- install ----
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/startpath
+	install -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libstartpath.so
+	install -m 0644 include/startpath.h $(DESTDIR)$(INCLUDEDIR)/startpath.h
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/startpath $(DESTDIR)$(LIBDIR)/libstartpath.so \
+		$(DESTDIR)$(INCLUDEDIR)/startpath.h
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
+
+clean:
+	rm -rf $(B)
+
+help:
+	@echo "startpath $(shell sed -n 's/^#define STARTPATH_VERSION "\(.*\)"/\1/p' include/startpath.h)"
+	@echo "Targets:"
+	@echo "  all        build build/lib/libstartpath.so and build/bin/startpath (default)"
+	@echo "  test       install missing Debian packages (as root), build, run every test"
+	@echo "  unit       Check unit tests only;  integration: integration tests only"
+	@echo "  demo       run one container start (crun, busybox) under startpath, print the map"
+	@echo "  bench      print ns per hooked call with and without the library"
+	@echo "  install    install into DESTDIR PREFIX (now $(PREFIX)); uninstall removes it"
+	@echo "  clean      remove build/"
+	@echo "Options: V=1 (full command lines)  DEBUG=1 (-O0 -g3)  ASAN=1 (ASan+UBSan for CLI and tests)"
+	@echo "         PREFIX=/usr/local DESTDIR="
+	@echo "Unit tests under gdb: CK_FORK=no gdb build/tests/check_ring"

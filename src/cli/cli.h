@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli.h - the startpath command's parts: loading an output directory,
+ * printing reports, the subcommands.
+ */
+#ifndef SP_CLI_H
+#define SP_CLI_H
+
+#include <stdio.h>
+#include "model.h"
+#include "phases.h"
+
+/* Exit codes. */
+#define SP_EXIT_OK 0
+#define SP_EXIT_FAIL 1   /* command failed / regression found */
+#define SP_EXIT_USAGE 2  /* usage or input error */
+
+#define SP_REPORT_SCHEMA "startpath/report/v1"
+#define SP_RUN_SCHEMA "startpath/run/v1"
+
+/* Everything recorded in one output directory. */
+struct sp_dataset {
+	char *dir;
+	struct sp_proc *procs;
+	size_t nprocs;
+	size_t nbad;          /* files that could not be read (warned about) */
+	uint64_t run_t0, run_t1; /* from run.json, 0 if absent */
+	int have_run;
+	int run_status;
+};
+
+/* Load every process file in dir.  0, or -1 with a message printed
+ * (exit code 2: no such directory, nothing readable in it). */
+int sp_dataset_load(const char *dir, struct sp_dataset *ds);
+void sp_dataset_free(struct sp_dataset *ds);
+
+enum sp_format { SP_FMT_TABLE, SP_FMT_JSON };
+
+struct sp_report_opts {
+	enum sp_format format;
+	const char *container; /* only this container id, or NULL */
+	int calls;             /* list each phase's calls (table) */
+};
+
+/* Print the maps of a dataset.  Returns an exit code. */
+int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_report_opts *o);
+
+/* Subcommands: argc/argv start at the subcommand name. */
+int sp_cmd_run(int argc, char **argv);
+int sp_cmd_report(int argc, char **argv);
+
+/* Messages: "startpath: ..." on stderr. */
+void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "12.345 ms" style, into buf. */
+const char *sp_fmt_ms(char *buf, size_t len, uint64_t ns);
+
+#endif

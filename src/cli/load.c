@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * load.c - read an output directory: per-process JSON files and ring files
+ * (a ring is read where no JSON was written, or where the ring has records
+ * the JSON does not: a process killed after it last wrote one), and the
+ * run.json that `startpath run` leaves.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "procjson.h"
+#include "ring.h"
+
+void sp_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("startpath: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *g;
+
+			cap = cap ? cap * 2 : 65536;
+			if (cap > (256u << 20) || !(g = realloc(buf, cap))) {
+				free(buf);
+				fclose(f);
+				errno = EFBIG;
+				return NULL;
+			}
+			buf = g;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+
+		n += r;
+		if (r == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a > b && strcmp(s + a - b, suf) == 0;
+}
+
+static int proc_cmp(const void *a, const void *b)
+{
+	const struct sp_proc *x = a, *y = b;
+
+	return x->t_load_ns < y->t_load_ns ? -1 : x->t_load_ns > y->t_load_ns;
+}
+
+static void load_run(struct sp_dataset *ds)
+{
+	char path[4096];
+	size_t len;
+	char *text;
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "%s/run.json", ds->dir);
+	text = read_file(path, &len);
+	if (!text)
+		return;
+	j = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!j) {
+		sp_err("%s: not valid JSON; ignored", path);
+		return;
+	}
+	if (sp_json_get_u64(j, "t_start_ns", &ds->run_t0) == 0 &&
+	    sp_json_get_u64(j, "t_end_ns", &ds->run_t1) == 0) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+
+		ds->have_run = 1;
+		ds->run_status = cJSON_IsNumber(st) ? st->valueint : 0;
+	} else {
+		sp_err("%s: t_start_ns/t_end_ns missing; ignored", path);
+	}
+	cJSON_Delete(j);
+}
+
+/* Load base (path without extension): JSON and/or ring. */
+static int load_one(struct sp_dataset *ds, const char *base, int have_json, int have_ring)
+{
+	char path[4096];
+	struct sp_proc pj, pr;
+	struct sp_ring ring;
+	int ok_json = 0, ok_ring = 0;
+	const char *why;
+	char err[256];
+
+	if (have_json) {
+		size_t len;
+		char *text;
+
+		snprintf(path, sizeof(path), "%s/%s.json", ds->dir, base);
+		text = read_file(path, &len);
+		if (!text) {
+			sp_err("%s: %s; skipped", path, strerror(errno));
+		} else if (sp_proc_from_json(text, len, &pj, err, sizeof(err)) < 0) {
+			sp_err("%s: %s; skipped", path, err);
+		} else {
+			ok_json = 1;
+			pj.path = strdup(path);
+		}
+		free(text);
+	}
+	if (have_ring) {
+		snprintf(path, sizeof(path), "%s/%s.ring", ds->dir, base);
+		if (sp_ring_open_file(path, &ring, &why) < 0) {
+			if (!ok_json)
+				sp_err("%s: %s; skipped", path, why);
+		} else {
+			uint64_t head = __atomic_load_n(&ring.hdr->head, __ATOMIC_ACQUIRE);
+
+			/* The JSON was built from this ring: read the ring only
+			 * if it has records the JSON lacks. */
+			if (!ok_json || head > pj.ring_head) {
+				if (sp_proc_from_ring(&ring, &pr) == 0) {
+					ok_ring = 1;
+					pr.path = strdup(path);
+				} else {
+					sp_err("%s: out of memory", path);
+				}
+			}
+			sp_ring_close_file(&ring);
+		}
+	}
+	if (!ok_json && !ok_ring) {
+		ds->nbad++;
+		return 0;
+	}
+	if (ok_ring && ok_json)
+		sp_proc_free(&pj);
+	ds->procs[ds->nprocs++] = ok_ring ? pr : pj;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sp_dataset_load(const char *dir, struct sp_dataset *ds)
+{
+	DIR *d;
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = -1;
+
+	memset(ds, 0, sizeof(*ds));
+	d = opendir(dir);
+	if (!d) {
+		sp_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	ds->dir = strdup(dir);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "run.json") == 0)
+			continue;
+		if (!has_suffix(e->d_name, ".ring") && !has_suffix(e->d_name, ".json"))
+			continue;
+		if (n == cap) {
+			char **g = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+
+			if (!g)
+				goto out;
+			names = g;
+		}
+		if (!(names[n] = strdup(e->d_name)))
+			goto out;
+		n++;
+	}
+	qsort(names, n, sizeof(*names), name_cmp);
+	ds->procs = calloc(n ? n : 1, sizeof(*ds->procs));
+	if (!ds->procs || !ds->dir)
+		goto out;
+	for (size_t i = 0; i < n;) {
+		char base[1024];
+		int hj = 0, hr = 0;
+		size_t bl = strlen(names[i]) - 5;
+
+		snprintf(base, sizeof(base), "%.*s", (int)bl, names[i]);
+		while (i < n && strncmp(names[i], base, bl) == 0 &&
+		       (names[i][bl] == '.' && (strcmp(names[i] + bl, ".json") == 0 ||
+						strcmp(names[i] + bl, ".ring") == 0))) {
+			if (has_suffix(names[i], ".json"))
+				hj = 1;
+			else
+				hr = 1;
+			i++;
+		}
+		if (!hj && !hr) {
+			i++;
+			continue;
+		}
+		load_one(ds, base, hj, hr);
+	}
+	load_run(ds);
+	if (!ds->nprocs) {
+		sp_err("%s: no startpath process files (*.ring, *.json)%s", dir,
+		       ds->nbad ? " that could be read" : "");
+		goto out;
+	}
+	qsort(ds->procs, ds->nprocs, sizeof(*ds->procs), proc_cmp);
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	if (rc < 0)
+		sp_dataset_free(ds);
+	return rc;
+}
+
+void sp_dataset_free(struct sp_dataset *ds)
+{
+	for (size_t i = 0; i < ds->nprocs; i++)
+		sp_proc_free(&ds->procs[i]);
+	free(ds->procs);
+	free(ds->dir);
+	memset(ds, 0, sizeof(*ds));
+}

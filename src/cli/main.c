@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c - the startpath command: subcommand dispatch and help.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+	"Usage: startpath COMMAND [ARGS...]\n"
+	"\n"
+	"Where does a container cold start spend its time?\n"
+	"\n"
+	"Commands:\n"
+	"  run [OPTIONS] -- CMD...   run CMD under libstartpath.so and print its Start Path Map\n"
+	"  report DIR [OPTIONS]      print the Start Path Map(s) recorded in DIR\n"
+	"  version                   print the version\n"
+	"  help [COMMAND]            this text, or a command's\n"
+	"\n"
+	"Exit codes: 0 ok, 1 failure (run: the command's own status), 2 usage or input error.\n"
+	"See 'startpath COMMAND --help'.\n";
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return SP_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		if (argc > 2 && strcmp(cmd, "help") == 0) {
+			char *h[] = { argv[2], "--help", NULL };
+
+			if (strcmp(argv[2], "run") == 0)
+				return sp_cmd_run(2, h);
+			if (strcmp(argv[2], "report") == 0)
+				return sp_cmd_report(2, h);
+		}
+		fputs(usage, stdout);
+		return SP_EXIT_OK;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("startpath %s\n", STARTPATH_VERSION);
+		return SP_EXIT_OK;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return sp_cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return sp_cmd_report(argc - 1, argv + 1);
+	sp_err("unknown command '%s'", cmd);
+	fputs(usage, stderr);
+	return SP_EXIT_USAGE;
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * report.c - print Start Path Maps: a table for people, and JSON
+ * ("startpath/report/v1", documented in README.md) for programs.
+ */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include "procjson.h"
+
+const char *sp_fmt_ms(char *buf, size_t len, uint64_t ns)
+{
+	snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
+	return buf;
+}
+
+static int phase_pid(const struct sp_map_phase *ph)
+{
+	if (ph->span)
+		return ph->span->pid;
+	return ph->proc ? (ph->proc->host_pid ? ph->proc->host_pid : ph->proc->pid) : 0;
+}
+
+/* Calls of the map's processes that start inside [t0, t1). */
+static int in_phase(const struct sp_span *s, const struct sp_map_phase *ph, int last)
+{
+	return s->t0 >= ph->t0 && (s->t0 < ph->t1 || (last && s->t0 <= ph->t1));
+}
+
+static void print_call(FILE *out, const struct sp_span *s, uint64_t base)
+{
+	char d[32];
+	const struct sp_call_info *ci = sp_call_info(s->call);
+
+	fprintf(out, "      %-13s +%9.3f ms %12s  [%d]", ci->name, (double)(s->t0 - base) / 1e6,
+		s->has_exit ? sp_fmt_ms(d, sizeof(d), sp_span_dur(s)) : "(no return)", s->pid);
+	for (unsigned i = 0; i < s->nstr && i < 2; i++)
+		if (s->strs[i] && *s->strs[i])
+			fprintf(out, " %s", s->strs[i]);
+	if (s->has_exit && s->result < 0)
+		fprintf(out, " = -1 (%s)", strerror(s->err));
+	fputc('\n', out);
+}
+
+static void print_table(FILE *out, const struct sp_map *m, const struct sp_report_opts *o)
+{
+	uint64_t total = m->t1 > m->t0 ? m->t1 - m->t0 : 0;
+	char a[32], b[32];
+	size_t last_top = 0;
+
+	for (size_t i = 0; i < m->nphases; i++)
+		if (!m->phases[i].parent && m->phases[i].seen)
+			last_top = i;
+	fprintf(out, "Start Path Map: container %s (%s), %zu process file%s, %" PRIu64
+		" record%s lost\n", m->container_id, m->profile, m->nprocs,
+		m->nprocs == 1 ? "" : "s", m->lost, m->lost == 1 ? "" : "s");
+	fprintf(out, "  %-18s %12s %12s %7s  %s\n", "PHASE", "START", "DURATION", "SHARE", "PROCESS");
+	for (size_t i = 0; i < m->nphases; i++) {
+		const struct sp_map_phase *ph = &m->phases[i];
+		char name[40];
+		uint64_t dur = ph->t1 - ph->t0;
+
+		snprintf(name, sizeof(name), "%s%s", ph->parent ? "  " : "", ph->name);
+		if (!ph->seen) {
+			fprintf(out, "  %-18s %12s %12s %7s  %s\n", name, "-", "-", "-", "(not seen)");
+			continue;
+		}
+		snprintf(a, sizeof(a), "+%.3f ms", (double)(ph->t0 - m->t0) / 1e6);
+		fprintf(out, "  %-18s %12s %12s %6.1f%%  %s[%d]%s\n", name, a,
+			sp_fmt_ms(b, sizeof(b), dur), total ? 100.0 * (double)dur / (double)total : 0.0,
+			ph->proc ? sp_proc_comm(ph->proc) : "?", phase_pid(ph),
+			ph->bottleneck ? "   <== bottleneck" : "");
+		if (o->calls && !ph->parent) {
+			for (size_t p = 0; p < m->nprocs; p++)
+				for (size_t k = 0; k < m->procs[p]->nspans; k++)
+					if (in_phase(&m->procs[p]->spans[k], ph, i == last_top))
+						print_call(out, &m->procs[p]->spans[k], m->t0);
+		}
+	}
+	fprintf(out, "  %-18s %12s %12s\n", "total", "", sp_fmt_ms(b, sizeof(b), total));
+	if (m->nmissing)
+		fprintf(out, "  note: %zu phase%s not seen (see README: Limits)\n", m->nmissing,
+			m->nmissing == 1 ? "" : "s");
+}
+
+static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
+{
+	cJSON *o = cJSON_CreateObject(), *phases, *procs;
+	uint64_t total = m->t1 > m->t0 ? m->t1 - m->t0 : 0;
+	const char *bn = NULL;
+	size_t last_top = 0;
+
+	(void)only_calls_in_phases;
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < m->nphases; i++) {
+		if (m->phases[i].bottleneck)
+			bn = m->phases[i].name;
+		if (!m->phases[i].parent && m->phases[i].seen)
+			last_top = i;
+	}
+	cJSON_AddStringToObject(o, "container_id", m->container_id);
+	cJSON_AddStringToObject(o, "profile", m->profile);
+	sp_json_add_u64(o, "start_ns", m->t0);
+	sp_json_add_u64(o, "end_ns", m->t1);
+	cJSON_AddNumberToObject(o, "total_ns", (double)total);
+	if (bn)
+		cJSON_AddStringToObject(o, "bottleneck", bn);
+	else
+		cJSON_AddNullToObject(o, "bottleneck");
+	cJSON_AddNumberToObject(o, "lost_records", (double)m->lost);
+	cJSON_AddNumberToObject(o, "missing_phases", (double)m->nmissing);
+	phases = cJSON_AddArrayToObject(o, "phases");
+	for (size_t i = 0; i < m->nphases; i++) {
+		const struct sp_map_phase *ph = &m->phases[i];
+		cJSON *p = cJSON_CreateObject(), *calls;
+		uint64_t dur = ph->t1 - ph->t0;
+
+		cJSON_AddItemToArray(phases, p);
+		cJSON_AddStringToObject(p, "name", ph->name);
+		if (ph->parent)
+			cJSON_AddStringToObject(p, "parent", ph->parent);
+		else
+			cJSON_AddNullToObject(p, "parent");
+		cJSON_AddBoolToObject(p, "seen", ph->seen);
+		if (!ph->seen)
+			continue;
+		cJSON_AddNumberToObject(p, "start_offset_ns", (double)(ph->t0 - m->t0));
+		cJSON_AddNumberToObject(p, "duration_ns", (double)dur);
+		cJSON_AddNumberToObject(p, "share", total ? (double)dur / (double)total : 0.0);
+		cJSON_AddNumberToObject(p, "pid", phase_pid(ph));
+		cJSON_AddStringToObject(p, "process", ph->proc ? sp_proc_comm(ph->proc) : "?");
+		cJSON_AddBoolToObject(p, "bottleneck", ph->bottleneck);
+		if (ph->parent)
+			continue;
+		calls = cJSON_AddArrayToObject(p, "calls");
+		for (size_t q = 0; q < m->nprocs; q++)
+			for (size_t k = 0; k < m->procs[q]->nspans; k++) {
+				const struct sp_span *s = &m->procs[q]->spans[k];
+				cJSON *c;
+
+				if (!in_phase(s, ph, i == last_top))
+					continue;
+				c = cJSON_CreateObject();
+				cJSON_AddItemToArray(calls, c);
+				cJSON_AddStringToObject(c, "call", sp_call_info(s->call)->name);
+				cJSON_AddNumberToObject(c, "pid", s->pid);
+				cJSON_AddNumberToObject(c, "tid", s->tid);
+				cJSON_AddNumberToObject(c, "offset_ns", (double)(s->t0 - m->t0));
+				cJSON_AddNumberToObject(c, "duration_ns", (double)sp_span_dur(s));
+				cJSON_AddBoolToObject(c, "returned", s->has_exit);
+				cJSON_AddNumberToObject(c, "result", (double)s->result);
+				cJSON_AddNumberToObject(c, "errno", s->err);
+				cJSON_AddItemToObject(c, "args", sp_span_args_json(s));
+			}
+	}
+	procs = cJSON_AddArrayToObject(o, "processes");
+	for (size_t q = 0; q < m->nprocs; q++) {
+		const struct sp_proc *pr = m->procs[q];
+		cJSON *p = cJSON_CreateObject(), *argv = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(procs, p);
+		cJSON_AddNumberToObject(p, "pid", pr->host_pid ? pr->host_pid : pr->pid);
+		cJSON_AddStringToObject(p, "comm", sp_proc_comm(pr));
+		for (int a = 0; a < pr->argc; a++)
+			cJSON_AddItemToArray(argv, cJSON_CreateString(pr->argv[a]));
+		cJSON_AddItemToObject(p, "argv", argv);
+		cJSON_AddStringToObject(p, "source", pr->origin);
+		cJSON_AddNumberToObject(p, "calls", (double)pr->nspans);
+		cJSON_AddNumberToObject(p, "lost_records", (double)pr->lost);
+	}
+	return o;
+}
+
+int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_report_opts *o)
+{
+	struct sp_map *maps;
+	int n = sp_maps_build(ds->procs, ds->nprocs, ds->have_run ? ds->run_t1 : 0, &maps);
+	int shown = 0, rc = SP_EXIT_OK;
+	uint64_t lost = 0;
+
+	if (n < 0) {
+		sp_err("out of memory");
+		return SP_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < ds->nprocs; i++)
+		lost += ds->procs[i].lost;
+	if (o->format == SP_FMT_JSON) {
+		cJSON *root = cJSON_CreateObject(), *arr, *tool;
+		char *text;
+
+		cJSON_AddStringToObject(root, "schema", SP_REPORT_SCHEMA);
+		tool = cJSON_AddObjectToObject(root, "tool");
+		cJSON_AddStringToObject(tool, "name", "startpath");
+		cJSON_AddStringToObject(tool, "version", STARTPATH_VERSION);
+		cJSON_AddStringToObject(root, "dir", ds->dir);
+		cJSON_AddNumberToObject(root, "processes", (double)ds->nprocs);
+		cJSON_AddNumberToObject(root, "unreadable_files", (double)ds->nbad);
+		cJSON_AddNumberToObject(root, "lost_records", (double)lost);
+		arr = cJSON_AddArrayToObject(root, "maps");
+		for (int i = 0; i < n; i++) {
+			if (o->container && strcmp(o->container, maps[i].container_id) != 0)
+				continue;
+			cJSON_AddItemToArray(arr, map_json(&maps[i], 1));
+			shown++;
+		}
+		text = cJSON_Print(root);
+		cJSON_Delete(root);
+		if (!text) {
+			sp_err("out of memory");
+			rc = SP_EXIT_FAIL;
+		} else {
+			fprintf(out, "%s\n", text);
+			free(text);
+		}
+	} else {
+		for (int i = 0; i < n; i++) {
+			if (o->container && strcmp(o->container, maps[i].container_id) != 0)
+				continue;
+			if (shown++)
+				fputc('\n', out);
+			print_table(out, &maps[i], o);
+		}
+		if (!shown) {
+			fprintf(out, "No container start found in %s (%zu process file%s):\n", ds->dir,
+				ds->nprocs, ds->nprocs == 1 ? "" : "s");
+			for (size_t i = 0; i < ds->nprocs && i < 50; i++)
+				fprintf(out, "  %-24s pid %-7d %zu call%s\n", sp_proc_comm(&ds->procs[i]),
+					ds->procs[i].host_pid, ds->procs[i].nspans,
+					ds->procs[i].nspans == 1 ? "" : "s");
+		}
+		if (lost)
+			fprintf(out, "warning: %" PRIu64 " record%s lost (ring overflow or killed writers)\n",
+				lost, lost == 1 ? "" : "s");
+	}
+	if (o->container && !shown) {
+		sp_err("no container start with id '%s' in %s", o->container, ds->dir);
+		rc = SP_EXIT_USAGE;
+	}
+	sp_maps_free(maps, n);
+	return rc;
+}

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * run.c - `startpath run` (run a command under the library, then print its
+ * Start Path Map) and `startpath report` (print the map of a directory).
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include "procjson.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_format(const char *s, enum sp_format *f)
+{
+	if (strcmp(s, "table") == 0)
+		*f = SP_FMT_TABLE;
+	else if (strcmp(s, "json") == 0)
+		*f = SP_FMT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+static const char report_usage[] =
+	"Usage: startpath report DIR [--format table|json] [--container ID] [--calls]\n"
+	"\n"
+	"Merge the per-process files in DIR (written by libstartpath.so) and print one\n"
+	"Start Path Map per container start found.\n"
+	"\n"
+	"  -f, --format FMT    table (default) or json (schema startpath/report/v1)\n"
+	"  -c, --container ID  only the start of container ID\n"
+	"  -C, --calls         list the recorded calls under each phase\n"
+	"  -h, --help          this text\n";
+
+int sp_cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "container", required_argument, NULL, 'c' },
+		{ "calls", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct sp_report_opts ro = { SP_FMT_TABLE, NULL, 0 };
+	struct sp_dataset ds;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:c:Ch", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (parse_format(optarg, &ro.format) < 0) {
+				sp_err("report: --format %s: expected table or json", optarg);
+				return SP_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			ro.container = optarg;
+			break;
+		case 'C':
+			ro.calls = 1;
+			break;
+		case 'h':
+			fputs(report_usage, stdout);
+			return SP_EXIT_OK;
+		default:
+			fputs(report_usage, stderr);
+			return SP_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		sp_err("report: expected one directory%s", optind < argc - 1 ? ", got more" : "");
+		fputs(report_usage, stderr);
+		return SP_EXIT_USAGE;
+	}
+	if (sp_dataset_load(argv[optind], &ds) < 0)
+		return SP_EXIT_USAGE;
+	rc = sp_report_print(stdout, &ds, &ro);
+	sp_dataset_free(&ds);
+	return rc;
+}
+
+/* ---- run ---- */
+
+static const char run_usage[] =
+	"Usage: startpath run [OPTIONS] -- CMD [ARGS...]\n"
+	"\n"
+	"Run CMD with libstartpath.so preloaded (it and every process it starts,\n"
+	"except a container's own entrypoint), wait for it, then print the Start Path\n"
+	"Map on stderr.  Exits with CMD's exit status (128+N if killed by signal N).\n"
+	"\n"
+	"  -o, --output DIR    where the processes write their files\n"
+	"                      (default ./startpath.out; earlier startpath files there are removed)\n"
+	"  -l, --lib PATH      libstartpath.so to preload (default: next to this program)\n"
+	"  -p, --prefix DIR    record mkdir/rename under DIR (repeatable; default: containerd's\n"
+	"                      snapshotter and task directories)\n"
+	"  -f, --format FMT    table (default) or json\n"
+	"  -C, --calls         list the recorded calls under each phase\n"
+	"  -q, --quiet         do not print the map (read it later with startpath report)\n"
+	"  -h, --help          this text\n";
+
+static int find_lib(char *out, size_t len)
+{
+	static const char *const rel[] = { "../lib/libstartpath.so",
+					   "../lib/startpath/libstartpath.so",
+					   "libstartpath.so" };
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	slash[1] = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char cand[PATH_MAX + 64];
+
+		snprintf(cand, sizeof(cand), "%s%s", self, rel[i]);
+		if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
+			return 0;
+	}
+	return -1;
+}
+
+/* Make dir, remove startpath files of an earlier run from it. */
+static int prepare_dir(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	int removed = 0;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		sp_err("run: cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	d = opendir(dir);
+	if (!d) {
+		sp_err("run: %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		int ours = strcmp(e->d_name, "run.json") == 0 ||
+			   (l > 5 && (strcmp(e->d_name + l - 5, ".ring") == 0 ||
+				      strcmp(e->d_name + l - 5, ".json") == 0));
+
+		if (ours && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	if (removed)
+		sp_err("run: removed %d file%s of an earlier run from %s", removed,
+		       removed == 1 ? "" : "s", dir);
+	return 0;
+}
+
+static int write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status)
+{
+	cJSON *j = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(j, "argv");
+	char path[PATH_MAX + 16];
+	char *text;
+	FILE *f;
+
+	cJSON_AddStringToObject(j, "schema", SP_RUN_SCHEMA);
+	for (int i = 0; cmd[i]; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(cmd[i]));
+	sp_json_add_u64(j, "t_start_ns", t0);
+	sp_json_add_u64(j, "t_end_ns", t1);
+	cJSON_AddNumberToObject(j, "status", status);
+	text = cJSON_Print(j);
+	cJSON_Delete(j);
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	f = fopen(path, "w");
+	if (!f || !text || fputs(text, f) < 0 || fclose(f) != 0) {
+		sp_err("run: cannot write %s: %s", path, strerror(errno));
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+int sp_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "lib", required_argument, NULL, 'l' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "calls", no_argument, NULL, 'C' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct sp_report_opts ro = { SP_FMT_TABLE, NULL, 0 };
+	const char *out = "startpath.out", *lib = NULL;
+	char libpath[PATH_MAX], dir[PATH_MAX], prefixes[4096] = "";
+	char *preload = NULL;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	int c, quiet = 0, status, code;
+	uint64_t t0, t1;
+	pid_t pid;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:l:p:f:Cqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'l':
+			lib = optarg;
+			break;
+		case 'p':
+			if (optarg[0] != '/') {
+				sp_err("run: --prefix %s: must be an absolute path", optarg);
+				return SP_EXIT_USAGE;
+			}
+			if (strlen(prefixes) + strlen(optarg) + 2 > sizeof(prefixes)) {
+				sp_err("run: too many --prefix directories");
+				return SP_EXIT_USAGE;
+			}
+			if (prefixes[0])
+				strcat(prefixes, ":");
+			strcat(prefixes, optarg);
+			break;
+		case 'f':
+			if (parse_format(optarg, &ro.format) < 0) {
+				sp_err("run: --format %s: expected table or json", optarg);
+				return SP_EXIT_USAGE;
+			}
+			break;
+		case 'C':
+			ro.calls = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return SP_EXIT_OK;
+		default:
+			fputs(run_usage, stderr);
+			return SP_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		sp_err("run: no command given (startpath run [OPTIONS] -- CMD [ARGS...])");
+		return SP_EXIT_USAGE;
+	}
+	if (lib) {
+		if (access(lib, R_OK) < 0 || !realpath(lib, libpath)) {
+			sp_err("run: --lib %s: %s", lib, strerror(errno));
+			return SP_EXIT_USAGE;
+		}
+	} else if (find_lib(libpath, sizeof(libpath)) < 0) {
+		sp_err("run: cannot find libstartpath.so next to this program; use --lib PATH");
+		return SP_EXIT_USAGE;
+	}
+	if (prepare_dir(out) < 0 || !realpath(out, dir)) {
+		if (!dir[0])
+			sp_err("run: %s: %s", out, strerror(errno));
+		return SP_EXIT_USAGE;
+	}
+	{
+		const char *have = getenv("LD_PRELOAD");
+		size_t l = strlen(libpath) + (have ? strlen(have) : 0) + 2;
+
+		preload = malloc(l);
+		if (!preload)
+			return SP_EXIT_FAIL;
+		snprintf(preload, l, "%s%s%s", libpath, have && *have ? ":" : "", have ? have : "");
+	}
+	t0 = mono_ns();
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	pid = fork();
+	if (pid < 0) {
+		sp_err("run: fork: %s", strerror(errno));
+		free(preload);
+		return SP_EXIT_FAIL;
+	}
+	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("STARTPATH_DIR", dir, 1);
+		if (prefixes[0])
+			setenv("STARTPATH_PREFIXES", prefixes, 1);
+		execvp(argv[optind], &argv[optind]);
+		sp_err("run: cannot run %s: %s", argv[optind], strerror(errno));
+		_exit(127);
+	}
+	free(preload);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			sp_err("run: waitpid: %s", strerror(errno));
+			return SP_EXIT_FAIL;
+		}
+	}
+	t1 = mono_ns();
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	write_run_json(dir, &argv[optind], t0, t1, code);
+	if (!quiet) {
+		struct sp_dataset ds;
+
+		fflush(stdout);
+		if (sp_dataset_load(dir, &ds) == 0) {
+			sp_report_print(stderr, &ds, &ro);
+			sp_dataset_free(&ds);
+		}
+	}
+	return code;
+}

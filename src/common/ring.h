@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ring.h - the lock-free, many-producer record ring shared by the library
+ * (writer) and the CLI (reader).  The layout is defined in startpath.h.
+ */
+#ifndef SP_RING_H
+#define SP_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "startpath.h"
+
+struct sp_ring {
+	struct sp_ring_hdr *hdr;
+	struct sp_record *recs;
+	uint32_t mask;
+	size_t map_size;
+};
+
+struct sp_ring_stats {
+	uint64_t written;     /* tickets taken (head) */
+	uint64_t read;        /* records delivered */
+	uint64_t overwritten; /* lost because the ring wrapped */
+	uint64_t unfinished;  /* slot in the window not (or no longer) published */
+};
+
+/* Bytes a ring of `capacity` records needs (header page included). */
+size_t sp_ring_bytes(uint32_t capacity);
+
+/* Round a requested record count to a valid capacity (power of two, clamped). */
+uint32_t sp_ring_capacity(uint64_t want);
+
+/*
+ * Initialise a ring in `mem` (sp_ring_bytes(capacity) zeroed bytes, e.g. a
+ * fresh mapping).  Fills the fixed header fields; the caller sets identity
+ * fields afterwards.  Async-signal-safe.
+ */
+void sp_ring_init(struct sp_ring *r, void *mem, uint32_t capacity);
+
+/*
+ * Take the next slot.  Returns the record to fill and stores its ticket.
+ * Lock-free, async-signal-safe, safe from any thread or process sharing the
+ * mapping.  The record's seq is 0 until sp_ring_commit.
+ */
+struct sp_record *sp_ring_reserve(struct sp_ring *r, uint64_t *ticket);
+
+/* Publish a record filled after sp_ring_reserve.  Async-signal-safe. */
+void sp_ring_commit(struct sp_record *rec, uint64_t ticket);
+
+/*
+ * Attach to an existing ring in memory of `size` bytes, validating the
+ * header.  Returns 0 or -1 with *why set to a static message.
+ */
+int sp_ring_attach(struct sp_ring *r, void *mem, size_t size, const char **why);
+
+/* Map a ring file read-only (for readers).  0, or -1 with *why set. */
+int sp_ring_open_file(const char *path, struct sp_ring *r, const char **why);
+void sp_ring_close_file(struct sp_ring *r);
+
+typedef int (*sp_ring_visit_fn)(const struct sp_record *rec, void *ctx);
+
+/*
+ * Deliver every published record in the window [head - capacity, head) in
+ * ticket order, each a consistent copy (seqlock check), to `fn`; stop early
+ * if fn returns non-zero.  Losses are counted in *st.  Safe while writers run.
+ */
+int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
+		 struct sp_ring_stats *st);
+
+#endif

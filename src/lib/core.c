@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * core.c - the library's process life: configuration, the ring file, the
+ * recording entry points used by every hook, fork children, the JSON file
+ * written at exit and before exec, and the messages it prints.
+ *
+ * Failing open: when anything here goes wrong the library stops recording
+ * (sp_s.on = 0) or skips that step, says why once, and every hook keeps
+ * passing its call through unchanged.
+ */
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include "env.h"
+#include "model.h"
+#include "procjson.h"
+
+SP_HIDDEN __thread struct sp_thread sp_t __attribute__((tls_model("initial-exec")));
+SP_HIDDEN struct sp_state sp_s;
+
+static uint64_t said;          /* sp_say_once bits */
+static int log_fd = -1;        /* STARTPATH_LOG file, else stderr */
+static char log_path[512];
+
+/* ---- real functions ---- */
+
+#define SP_HOOK(ret, name, params) SP_HIDDEN ret (*real_##name) params;
+#include "hooks.def"
+#undef SP_HOOK
+
+void sp_resolve_all(void)
+{
+#define SP_HOOK(ret, name, params) \
+	if (!real_##name) \
+		real_##name = (ret (*) params)dlsym(RTLD_NEXT, #name);
+#include "hooks.def"
+#undef SP_HOOK
+	sp_syscall_setup();
+}
+
+/* ---- messages ---- */
+
+static void out_write(const char *buf, size_t n)
+{
+	int fd = log_fd >= 0 ? log_fd : 2;
+
+	while (n) {
+		long w = sp_raw_syscall6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
+
+		if (w == -EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static void vsay(const char *fmt, va_list ap)
+{
+	char buf[768];
+	int n = snprintf(buf, sizeof(buf), "startpath: [%d] ", sp_s.pid);
+
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	out_write(buf, (size_t)n);
+}
+
+void sp_say_once(unsigned id, const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t bit = 1ULL << (id & 63);
+
+	if (__atomic_fetch_or(&said, bit, __ATOMIC_RELAXED) & bit)
+		return;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+void sp_debug(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sp_s.debug < level)
+		return;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+/* ---- time and identity ---- */
+
+static inline uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline int cur_tid(void)
+{
+	if (sp_unlikely(sp_t.shared))
+		return (int)sp_raw_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	if (sp_unlikely(!sp_t.tid))
+		sp_t.tid = (int)sp_raw_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	return sp_t.tid;
+}
+
+static inline int cur_pid(void)
+{
+	if (sp_unlikely(sp_t.shared))
+		return (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	return sp_s.pid;
+}
+
+static uint64_t new_ring_id(void)
+{
+	uint64_t id = 0;
+	unsigned lo, hi;
+
+	if (sp_raw_syscall6(SYS_getrandom, (long)&id, sizeof(id), 1 /* GRND_NONBLOCK */,
+			    0, 0, 0) != sizeof(id) || !id) {
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		id = ((uint64_t)hi << 32 | lo) ^ ((uint64_t)sp_s.pid << 40) ^
+		     now_ns(CLOCK_REALTIME);
+	}
+	return id ? id : 1;
+}
+
+/* The pid the host sees: /proc is still the host's until a container
+ * mounts its own, which is when we no longer create rings. */
+static int host_pid(void)
+{
+	char buf[32];
+	long n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return sp_s.pid;
+	buf[n] = '\0';
+	return atoi(buf) > 0 ? atoi(buf) : sp_s.pid;
+}
+
+/* ---- the ring file ---- */
+
+/* Create and map this process's ring; fill its identity.  0 or -1. */
+static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
+{
+	uint32_t cap = SP_RING_DEFAULT_RECORDS;
+	const char *want = getenv(SP_ENV_RING);
+	struct sp_ring_hdr *h;
+	uint64_t t_load = now_ns(CLOCK_MONOTONIC);
+	char path[640];
+	size_t size;
+	void *mem;
+	int fd, hp = host_pid();
+
+	if (want && *want) {
+		char *end;
+		unsigned long v = strtoul(want, &end, 10);
+
+		if (*end || v < SP_RING_MIN_RECORDS || v > SP_RING_MAX_RECORDS)
+			sp_say_once(SP_MSG_CONFIG, "%s=%s is not a record count between %u and %u; using %u",
+				    SP_ENV_RING, want, SP_RING_MIN_RECORDS, SP_RING_MAX_RECORDS, cap);
+		else
+			cap = sp_ring_capacity(v);
+	}
+	snprintf(sp_s.base, sizeof(sp_s.base), "%d-%llu", hp, (unsigned long long)t_load);
+	snprintf(path, sizeof(path), "%s/%s.ring", sp_s.dir, sp_s.base);
+	size = sp_ring_bytes(cap);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		sp_say_once(SP_MSG_RING, "cannot create %s: %s; not recording", path, strerror(errno));
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)size) < 0) {
+		sp_say_once(SP_MSG_RING, "cannot size %s: %s; not recording", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (mem == MAP_FAILED) {
+		sp_say_once(SP_MSG_RING, "cannot map %s: %s; not recording", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	sp_ring_init(&sp_s.ring, mem, cap);
+	h = sp_s.ring.hdr;
+	h->ring_id = new_ring_id();
+	h->pid = sp_s.pid;
+	h->host_pid = hp;
+	h->ppid = getppid();
+	h->t_load_ns = t_load;
+	h->t_load_real_ns = now_ns(CLOCK_REALTIME);
+	if (parent) {
+		h->parent_ring_id = parent->ring_id;
+		memcpy(h->exe, parent->exe, sizeof(h->exe));
+		memcpy(h->args, parent->args, sizeof(h->args));
+		h->argc = parent->argc;
+		return 0;
+	}
+	{
+		long n = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
+
+		h->exe[n > 0 ? n : 0] = '\0';
+	}
+	if (argv) {
+		size_t used = 0;
+
+		for (int i = 0; i < argc && argv[i]; i++) {
+			size_t l = strlen(argv[i]);
+
+			if (used + l + 1 > sizeof(h->args)) {
+				l = sizeof(h->args) - used - 1;
+				if ((ssize_t)l <= 0)
+					break;
+			}
+			memcpy(h->args + used, argv[i], l);
+			h->args[used + l] = '\0';
+			used += l + 1;
+			h->argc++;
+		}
+	} else {
+		/* Before our constructor (a hook from another constructor). */
+		int cfd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+		long n = cfd >= 0 ? read(cfd, h->args, sizeof(h->args) - 1) : -1;
+
+		if (cfd >= 0)
+			close(cfd);
+		for (long i = 0; i < n; i++)
+			if (!h->args[i])
+				h->argc++;
+	}
+	return 0;
+}
+
+/* ---- configuration ---- */
+
+static int setup_dir(void)
+{
+	const char *d = getenv(SP_ENV_DIR);
+	char tmp[512];
+	struct stat st;
+
+	if (d && *d) {
+		if (d[0] != '/') {
+			if (!getcwd(tmp, sizeof(tmp)) ||
+			    snprintf(sp_s.dir, sizeof(sp_s.dir), "%s/%s", tmp, d) >= (int)sizeof(sp_s.dir)) {
+				sp_say_once(SP_MSG_DIR, "%s=%s: cannot make it absolute; not recording",
+					    SP_ENV_DIR, d);
+				return -1;
+			}
+		} else if (snprintf(sp_s.dir, sizeof(sp_s.dir), "%s", d) >= (int)sizeof(sp_s.dir)) {
+			sp_say_once(SP_MSG_DIR, "%s is too long; not recording", SP_ENV_DIR);
+			return -1;
+		}
+	} else if (geteuid() == 0) {
+		snprintf(sp_s.dir, sizeof(sp_s.dir), "%s", SP_DEFAULT_DIR_ROOT);
+	} else {
+		const char *x = getenv("XDG_RUNTIME_DIR");
+
+		if (x && x[0] == '/')
+			snprintf(sp_s.dir, sizeof(sp_s.dir), "%s/startpath", x);
+		else
+			snprintf(sp_s.dir, sizeof(sp_s.dir), "/tmp/startpath-%u", (unsigned)geteuid());
+	}
+	if (mkdir(sp_s.dir, 0700) < 0 && errno != EEXIST) {
+		sp_say_once(SP_MSG_DIR, "cannot create output directory %s: %s; not recording",
+			    sp_s.dir, strerror(errno));
+		return -1;
+	}
+	if (stat(sp_s.dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		sp_say_once(SP_MSG_DIR, "output directory %s is not a directory; not recording", sp_s.dir);
+		return -1;
+	}
+	if (access(sp_s.dir, W_OK | X_OK) < 0) {
+		sp_say_once(SP_MSG_DIR, "output directory %s is not writable: %s; not recording",
+			    sp_s.dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void setup_carry(void)
+{
+	static const char *const names[] = { SP_ENV_DEBUG, SP_ENV_LOG, SP_ENV_PREFIXES,
+					     SP_ENV_RING, SP_ENV_DISABLE };
+	size_t used = 0, k = 0;
+	Dl_info info;
+	int n;
+
+	if (dladdr((void *)sp_resolve_all, &info) && info.dli_fname && info.dli_fname[0] == '/')
+		snprintf(sp_s.libpath, sizeof(sp_s.libpath), "%s", info.dli_fname);
+	if (sp_s.libpath[0]) {
+		n = snprintf(sp_s.carrybuf + used, sizeof(sp_s.carrybuf) - used, "LD_PRELOAD=%s",
+			     sp_s.libpath);
+		if (n > 0 && (size_t)n < sizeof(sp_s.carrybuf) - used) {
+			sp_s.carry[k++] = sp_s.carrybuf + used;
+			used += (size_t)n + 1;
+		}
+	}
+	n = snprintf(sp_s.carrybuf + used, sizeof(sp_s.carrybuf) - used, "%s=%s", SP_ENV_DIR,
+		     sp_s.dir);
+	if (n > 0 && (size_t)n < sizeof(sp_s.carrybuf) - used) {
+		sp_s.carry[k++] = sp_s.carrybuf + used;
+		used += (size_t)n + 1;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = getenv(names[i]);
+
+		if (!v)
+			continue;
+		n = snprintf(sp_s.carrybuf + used, sizeof(sp_s.carrybuf) - used, "%s=%s", names[i], v);
+		if (n < 0 || (size_t)n >= sizeof(sp_s.carrybuf) - used) {
+			sp_say_once(SP_MSG_ENV, "settings too long to carry into children");
+			break;
+		}
+		sp_s.carry[k++] = sp_s.carrybuf + used;
+		used += (size_t)n + 1;
+	}
+	sp_s.carry[k] = NULL;
+}
+
+static void setup_log(void)
+{
+	const char *l = getenv(SP_ENV_LOG), *d = getenv(SP_ENV_DEBUG);
+
+	if (d && *d) {
+		sp_s.debug = atoi(d);
+		if (sp_s.debug < 0 || sp_s.debug > 3 || (d[0] < '0' || d[0] > '9')) {
+			sp_s.debug = 0;
+			sp_say_once(SP_MSG_CONFIG, "%s=%s is not 0..3; debug output off", SP_ENV_DEBUG, d);
+		}
+	}
+	if (l && *l) {
+		snprintf(log_path, sizeof(log_path), "%s.%d", l, sp_s.pid);
+		log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (log_fd >= 0 && log_fd < 3) {
+			/* Never hold a standard descriptor the program may reuse. */
+			int hi = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
+
+			close(log_fd);
+			log_fd = hi;
+		}
+		if (log_fd < 0)
+			sp_say_once(SP_MSG_CONFIG, "cannot open %s=%s: %s; messages go to stderr",
+				    SP_ENV_LOG, l, strerror(errno));
+	}
+}
+
+static void setup_prefixes(void)
+{
+	const char *p = getenv(SP_ENV_PREFIXES);
+
+	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s", p ? p : SP_DEFAULT_PREFIXES);
+}
+
+int sp_prefix_match(const char *path)
+{
+	const char *p = sp_s.prefixes;
+
+	if (!path || path[0] != '/' || !*p)
+		return 0;
+	while (*p) {
+		size_t l = strcspn(p, ":");
+
+		if (l && strncmp(path, p, l) == 0 && (path[l] == '/' || path[l] == '\0'))
+			return 1;
+		p += l;
+		if (*p == ':')
+			p++;
+	}
+	return 0;
+}
+
+static void atfork_child(void)
+{
+	sp_child_init();
+}
+
+static void sp_init(int argc, char **argv)
+{
+	int expect = 0;
+	const char *dis;
+
+	if (!__atomic_compare_exchange_n(&sp_s.init, &expect, 1, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return;
+	sp_t.busy++;
+	sp_resolve_all();
+	sp_s.pid = getpid();
+	setup_log();
+	dis = getenv(SP_ENV_DISABLE);
+	if (dis && strcmp(dis, "1") == 0)
+		goto done;
+	if (!real_syscall || !real_execve || !real_mount) {
+		sp_say_once(SP_MSG_RESOLVE, "cannot find libc's functions; not recording");
+		goto done;
+	}
+	setup_prefixes();
+	if (setup_dir() < 0 || ring_create(NULL, argc, argv) < 0)
+		goto done;
+	setup_carry();
+	pthread_atfork(NULL, NULL, atfork_child);
+	__atomic_store_n(&sp_s.on, 1, __ATOMIC_RELEASE);
+	sp_event(SP_K_LOAD, 0, NULL);
+	sp_debug(1, "recording %s into %s/%s.ring", sp_s.ring.hdr->exe, sp_s.dir, sp_s.base);
+done:
+	sp_t.busy--;
+	__atomic_store_n(&sp_s.init, 2, __ATOMIC_RELEASE);
+}
+
+__attribute__((constructor)) static void sp_ctor(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	sp_init(argc, argv);
+}
+
+int sp_ready(void)
+{
+	int st = __atomic_load_n(&sp_s.init, __ATOMIC_ACQUIRE);
+
+	if (sp_unlikely(st == 0)) {
+		int saved = errno;
+
+		sp_init(0, NULL);
+		errno = saved;
+	}
+	return __atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE);
+}
+
+/* ---- recording ---- */
+
+static inline struct sp_record *rec_begin(uint64_t *ticket, unsigned kind, unsigned call,
+					  unsigned src)
+{
+	struct sp_record *r = sp_ring_reserve(&sp_s.ring, ticket);
+
+	r->t_ns = now_ns(CLOCK_MONOTONIC);
+	r->pid = cur_pid();
+	r->tid = cur_tid();
+	r->kind = (uint16_t)kind;
+	r->call = (uint16_t)call;
+	r->src = (uint8_t)src;
+	r->flags = (uint8_t)((sp_s.contained ? SP_RF_CONTAINED : 0) |
+			     (sp_t.shared ? SP_RF_VFORKED : 0));
+	r->nstr = 0;
+	r->result = 0;
+	r->err = 0;
+	return r;
+}
+
+int sp_enter(struct sp_frame *c, unsigned call, unsigned src, const char *const *strs,
+	     unsigned nstr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	struct sp_record *r;
+	uint64_t ticket;
+	int saved;
+
+	c->on = 0;
+	if (sp_unlikely(!sp_ready()) || sp_unlikely(sp_t.busy))
+		return 0;
+	saved = errno;
+	c->on = 1;
+	c->call = (uint16_t)call;
+	c->src = (uint8_t)src;
+	c->callid = ++sp_t.callid;
+	r = rec_begin(&ticket, SP_K_ENTER, call, src);
+	r->callid = c->callid;
+	r->arg[0] = a0;
+	r->arg[1] = a1;
+	r->arg[2] = a2;
+	if (nstr)
+		sp_rec_put_strs(r, strs, nstr);
+	sp_ring_commit(r, ticket);
+	errno = saved;
+	return 1;
+}
+
+void sp_exit(struct sp_frame *c, long result, int err, uint64_t a0)
+{
+	struct sp_record *r;
+	uint64_t ticket;
+
+	if (!c->on)
+		goto out;
+	r = rec_begin(&ticket, SP_K_EXIT, c->call, c->src);
+	r->callid = c->callid;
+	r->result = result;
+	r->err = result < 0 || (c->call == SP_C_POSIX_SPAWN && result) ? err : 0;
+	r->arg[0] = a0;
+	r->arg[1] = 0;
+	r->arg[2] = 0;
+	sp_ring_commit(r, ticket);
+out:
+	errno = err;
+}
+
+void sp_event(unsigned kind, long result, const char *text)
+{
+	struct sp_record *r;
+	uint64_t ticket;
+	int saved;
+
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE))
+		return;
+	saved = errno;
+	r = rec_begin(&ticket, kind, SP_C_NONE, SP_SRC_LIBC);
+	r->callid = 0;
+	r->result = result;
+	r->arg[0] = r->arg[1] = r->arg[2] = 0;
+	if (text)
+		sp_rec_put_strs(r, &text, 1);
+	sp_ring_commit(r, ticket);
+	if (kind == SP_K_PEXIT && !sp_t.shared) {
+		__atomic_store_n(&sp_s.ring.hdr->exit_status, result, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_EXITED, __ATOMIC_RELEASE);
+	}
+	errno = saved;
+}
+
+/* ---- children, exec, containment ---- */
+
+void sp_child_init(void)
+{
+	struct sp_ring old = sp_s.ring;
+	struct sp_ring_hdr parent;
+	int saved = errno;
+
+	sp_t.tid = 0;
+	sp_t.shared = 0;
+	sp_s.pid = (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained) {
+		/* In a container's root our directory is not the host's: keep
+		 * writing into the inherited shared ring. */
+		errno = saved;
+		return;
+	}
+	memcpy(&parent, old.hdr, offsetof(struct sp_ring_hdr, head));
+	sp_t.busy++;
+	if (ring_create(&parent, 0, NULL) < 0) {
+		sp_s.ring = old;
+		sp_say_once(SP_MSG_CHILD_RING, "child %d records into its parent's ring", sp_s.pid);
+	} else {
+		munmap(old.hdr, old.map_size);
+	}
+	sp_t.busy--;
+	sp_event(SP_K_FORK, 0, NULL);
+	errno = saved;
+}
+
+void sp_set_contained(void)
+{
+	if (sp_t.shared)
+		return;
+	sp_s.contained = 1;
+	if (__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE))
+		__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_CONTAINED, __ATOMIC_RELAXED);
+}
+
+char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *buf,
+			  size_t buflen, int *added)
+{
+	int n;
+
+	*added = 0;
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained || !sp_s.carry[0])
+		return envp;
+	n = sp_env_merge(envp, sp_s.carry, out, outcap, buf, buflen);
+	if (n < 0) {
+		sp_say_once(SP_MSG_ENV, "environment too large to add the startpath settings; "
+			    "the child is not traced");
+		return envp;
+	}
+	*added = n;
+	return n ? out : envp;
+}
+
+/* ---- the per-process JSON file ---- */
+
+static void write_json(void)
+{
+	struct sp_proc p;
+	cJSON *j;
+	char *text = NULL;
+	char tmp[700], fin[700];
+	int fd = -1;
+	size_t len, off = 0;
+
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained || sp_t.shared)
+		return;
+	if (sp_proc_from_ring(&sp_s.ring, &p) < 0)
+		return;
+	j = sp_proc_to_json(&p);
+	sp_proc_free(&p);
+	if (!j)
+		return;
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	if (!text)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s/.%s.json.tmp", sp_s.dir, sp_s.base);
+	snprintf(fin, sizeof(fin), "%s/%s.json", sp_s.dir, sp_s.base);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		goto fail;
+	len = strlen(text);
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (REAL(rename)(tmp, fin) < 0)
+		goto fail;
+	__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_JSON, __ATOMIC_RELAXED);
+	free(text);
+	return;
+fail:
+	sp_say_once(SP_MSG_JSON, "cannot write %s: %s; the records stay in %s/%s.ring",
+		    fin, strerror(errno), sp_s.dir, sp_s.base);
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(text);
+}
+
+static void flush_json(void)
+{
+	int saved = errno;
+
+	sp_t.busy++;
+	write_json();
+	sp_t.busy--;
+	errno = saved;
+}
+
+void sp_before_exec(void)
+{
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
+		return;
+	__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_EXECED, __ATOMIC_RELEASE);
+	flush_json();
+}
+
+void sp_exec_failed(void)
+{
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
+		return;
+	__atomic_fetch_and(&sp_s.ring.hdr->flags, ~(uint64_t)SP_HF_EXECED, __ATOMIC_RELEASE);
+}
+
+__attribute__((destructor)) static void sp_dtor(void)
+{
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
+		return;
+	if (!(__atomic_load_n(&sp_s.ring.hdr->flags, __ATOMIC_ACQUIRE) & SP_HF_EXITED))
+		sp_event(SP_K_PEXIT, -1, NULL); /* returned from main: status unknown here */
+	flush_json();
+}

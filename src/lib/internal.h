@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * internal.h - what the parts of libstartpath.so share: process state,
+ * per-thread state, the real_<fn> pointers and the recording entry points.
+ * Everything here is hidden; only the hooks themselves are exported.
+ */
+#ifndef SP_LIB_INTERNAL_H
+#define SP_LIB_INTERNAL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/mount.h>
+#include "startpath.h"
+#include "ring.h"
+#include "record.h"
+
+#define SP_EXPORT __attribute__((visibility("default")))
+#define SP_HIDDEN __attribute__((visibility("hidden")))
+#define sp_likely(x) __builtin_expect(!!(x), 1)
+#define sp_unlikely(x) __builtin_expect(!!(x), 0)
+
+#define SP_HOOK(ret, name, params) extern SP_HIDDEN ret (*real_##name) params;
+#include "hooks.def"
+#undef SP_HOOK
+
+/* Resolve every real_<fn> (idempotent, thread-safe enough: pointer stores). */
+SP_HIDDEN void sp_resolve_all(void);
+#define REAL(fn) (sp_likely(real_##fn != NULL) ? real_##fn : (sp_resolve_all(), real_##fn))
+
+/* Per-thread state.  In a vfork child (or a CLONE_VM child without its own
+ * TLS) this block is the parent's: `shared` says so and makes the recording
+ * code ask the kernel for pid and tid instead of trusting the caches. */
+struct sp_thread {
+	int tid;
+	int shared;
+	int busy;               /* inside the library's own work: do not record */
+	uint32_t callid;
+	uint32_t vfork_callid;  /* the vfork whose exit the parent records */
+};
+extern SP_HIDDEN __thread struct sp_thread sp_t __attribute__((tls_model("initial-exec")));
+
+/* Process state. */
+struct sp_state {
+	int init;              /* 0 none, 1 running, 2 done */
+	int on;                /* recording */
+	int pid;               /* getpid() cache */
+	int contained;         /* pivot_root/chroot/setns(mnt) succeeded */
+	int debug;
+	struct sp_ring ring;
+	char dir[512];         /* absolute output directory */
+	char base[64];         /* "<hostpid>-<tload>" of this ring */
+	char libpath[512];
+	/* "NAME=value" strings carried into children, NULL-terminated. */
+	const char *carry[12];
+	char carrybuf[2048];
+	char prefixes[1024];   /* ':'-separated mkdir/rename prefixes */
+};
+extern SP_HIDDEN struct sp_state sp_s;
+
+/* One hooked call in flight. */
+struct sp_frame {
+	uint32_t callid;
+	uint16_t call;
+	uint8_t src;
+	uint8_t on;
+};
+
+/*
+ * sp_enter: record the start of `call`; strs/nstr and args are its
+ * arguments.  Returns 0 (and c->on = 0) when not recording.  sp_exit records
+ * its end and restores errno to `err`.  Both: no malloc, no locks,
+ * async-signal-safe, errno preserved.
+ */
+SP_HIDDEN int sp_enter(struct sp_frame *c, unsigned call, unsigned src,
+		       const char *const *strs, unsigned nstr,
+		       uint64_t a0, uint64_t a1, uint64_t a2);
+SP_HIDDEN void sp_exit(struct sp_frame *c, long result, int err, uint64_t a0);
+
+/* Record a process event (SP_K_PEXIT, SP_K_MARK, SP_K_NOTE...). */
+SP_HIDDEN void sp_event(unsigned kind, long result, const char *text);
+
+/* Lazily initialise if a hook runs before the constructor.  Returns sp_s.on. */
+SP_HIDDEN int sp_ready(void);
+
+/* In a child made by fork or clone without CLONE_VM: new pid, own ring. */
+SP_HIDDEN void sp_child_init(void);
+
+/* Before an exec that may succeed: publish the JSON file, mark the ring. */
+SP_HIDDEN void sp_before_exec(void);
+/* The exec failed: the image goes on. */
+SP_HIDDEN void sp_exec_failed(void);
+
+/* A pivot_root/chroot/setns(mnt) succeeded: stop writing host paths. */
+SP_HIDDEN void sp_set_contained(void);
+
+/* mkdir/rename under a configured prefix? (absolute paths only) */
+SP_HIDDEN int sp_prefix_match(const char *path);
+
+/* mount(2)'s data argument as a string to record, or NULL if it is none. */
+SP_HIDDEN const char *sp_mount_opts(unsigned long flags, const void *data);
+
+/* Fill the syscall() filter's bitmap (entry.S). */
+SP_HIDDEN void sp_syscall_setup(void);
+
+/* Environment for an exec: fills out/buf, returns envp to use. */
+SP_HIDDEN char *const *sp_child_env(char *const envp[], char **out, size_t outcap,
+				    char *buf, size_t buflen, int *added);
+
+/* Say something once per `id` (bit index < 64), prefixed "startpath: ". */
+SP_HIDDEN void sp_say_once(unsigned id, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+SP_HIDDEN void sp_debug(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+enum sp_msg_id {
+	SP_MSG_DIR, SP_MSG_RING, SP_MSG_JSON, SP_MSG_ENV, SP_MSG_CONFIG,
+	SP_MSG_RESOLVE, SP_MSG_CHILD_RING, SP_MSG_ARGV,
+};
+
+/* Raw syscall without touching errno. */
+static inline long sp_raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	long ret;
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+#endif
