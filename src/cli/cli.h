@@ -48,6 +48,7 @@ int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_repo
 /* Subcommands: argc/argv start at the subcommand name. */
 int sp_cmd_run(int argc, char **argv);
 int sp_cmd_report(int argc, char **argv);
+int sp_cmd_dump(int argc, char **argv);
 
 /* Messages: "startpath: ..." on stderr. */
 void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,6 +14,7 @@ static const char usage[] =
 	"Commands:\n"
 	"  run [OPTIONS] -- CMD...   run CMD under libstartpath.so and print its Start Path Map\n"
 	"  report DIR [OPTIONS]      print the Start Path Map(s) recorded in DIR\n"
+	"  dump FILE.ring            print one ring file as a per-process JSON document\n"
 	"  version                   print the version\n"
 	"  help [COMMAND]            this text, or a command's\n"
 	"\n"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
 		return sp_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return sp_cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "dump") == 0)
+		return sp_cmd_dump(argc - 1, argv + 1);
 	sp_err("unknown command '%s'", cmd);
 	fputs(usage, stderr);
 	return SP_EXIT_USAGE;

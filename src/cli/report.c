@@ -18,11 +18,20 @@ const char *sp_fmt_ms(char *buf, size_t len, uint64_t ns)
 	return buf;
 }
 
+/* The pid as the host sees it: a process in a new pid namespace records
+ * its own pid (1), its ring header also has the host's. */
+static int host_pid_of(const struct sp_proc *p, int pid)
+{
+	if (p && pid == p->pid && p->host_pid)
+		return p->host_pid;
+	return pid;
+}
+
 static int phase_pid(const struct sp_map_phase *ph)
 {
-	if (ph->span)
-		return ph->span->pid;
-	return ph->proc ? (ph->proc->host_pid ? ph->proc->host_pid : ph->proc->pid) : 0;
+	if (!ph->proc)
+		return 0;
+	return host_pid_of(ph->proc, ph->span ? ph->span->pid : ph->proc->pid);
 }
 
 /* Calls of the map's processes that start inside [t0, t1). */
@@ -31,13 +40,16 @@ static int in_phase(const struct sp_span *s, const struct sp_map_phase *ph, int 
 	return s->t0 >= ph->t0 && (s->t0 < ph->t1 || (last && s->t0 <= ph->t1));
 }
 
-static void print_call(FILE *out, const struct sp_span *s, uint64_t base)
+static void print_call(FILE *out, const struct sp_proc *p, const struct sp_span *s,
+		       uint64_t base)
 {
-	char d[32];
+	char d[32], at[32];
 	const struct sp_call_info *ci = sp_call_info(s->call);
 
-	fprintf(out, "      %-13s +%9.3f ms %12s  [%d]", ci->name, (double)(s->t0 - base) / 1e6,
-		s->has_exit ? sp_fmt_ms(d, sizeof(d), sp_span_dur(s)) : "(no return)", s->pid);
+	snprintf(at, sizeof(at), "+%.3f ms", (double)(s->t0 - base) / 1e6);
+	fprintf(out, "      %-14s %12s %12s  [%d]", ci->name, at,
+		s->has_exit ? sp_fmt_ms(d, sizeof(d), sp_span_dur(s)) : "(no return)",
+		host_pid_of(p, s->pid));
 	for (unsigned i = 0; i < s->nstr && i < 2; i++)
 		if (s->strs[i] && *s->strs[i])
 			fprintf(out, " %s", s->strs[i]);
@@ -78,7 +90,7 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 			for (size_t p = 0; p < m->nprocs; p++)
 				for (size_t k = 0; k < m->procs[p]->nspans; k++)
 					if (in_phase(&m->procs[p]->spans[k], ph, i == last_top))
-						print_call(out, &m->procs[p]->spans[k], m->t0);
+						print_call(out, m->procs[p], &m->procs[p]->spans[k], m->t0);
 		}
 	}
 	fprintf(out, "  %-18s %12s %12s\n", "total", "", sp_fmt_ms(b, sizeof(b), total));
@@ -148,7 +160,7 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 				c = cJSON_CreateObject();
 				cJSON_AddItemToArray(calls, c);
 				cJSON_AddStringToObject(c, "call", sp_call_info(s->call)->name);
-				cJSON_AddNumberToObject(c, "pid", s->pid);
+				cJSON_AddNumberToObject(c, "pid", host_pid_of(m->procs[q], s->pid));
 				cJSON_AddNumberToObject(c, "tid", s->tid);
 				cJSON_AddNumberToObject(c, "offset_ns", (double)(s->t0 - m->t0));
 				cJSON_AddNumberToObject(c, "duration_ns", (double)sp_span_dur(s));

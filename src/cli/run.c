@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 #include "procjson.h"
+#include "ring.h"
 
 static uint64_t mono_ns(void)
 {
@@ -96,6 +97,43 @@ int sp_cmd_report(int argc, char **argv)
 	rc = sp_report_print(stdout, &ds, &ro);
 	sp_dataset_free(&ds);
 	return rc;
+}
+
+int sp_cmd_dump(int argc, char **argv)
+{
+	struct sp_ring ring;
+	struct sp_proc p;
+	const char *why;
+	char *text;
+	cJSON *j;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fputs("Usage: startpath dump FILE.ring\n"
+		      "Print the records of one ring file as a startpath/proc/v1 JSON document.\n",
+		      argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+		return argc == 2 && strcmp(argv[1], "--help") == 0 ? SP_EXIT_OK : SP_EXIT_USAGE;
+	}
+	if (sp_ring_open_file(argv[1], &ring, &why) < 0) {
+		sp_err("%s: %s", argv[1], why);
+		return SP_EXIT_USAGE;
+	}
+	if (sp_proc_from_ring(&ring, &p) < 0) {
+		sp_ring_close_file(&ring);
+		sp_err("%s: out of memory", argv[1]);
+		return SP_EXIT_FAIL;
+	}
+	sp_ring_close_file(&ring);
+	j = sp_proc_to_json(&p);
+	sp_proc_free(&p);
+	text = j ? cJSON_Print(j) : NULL;
+	cJSON_Delete(j);
+	if (!text) {
+		sp_err("out of memory");
+		return SP_EXIT_FAIL;
+	}
+	printf("%s\n", text);
+	free(text);
+	return SP_EXIT_OK;
 }
 
 /* ---- run ---- */

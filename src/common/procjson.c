@@ -200,6 +200,13 @@ static int bad(struct rd *rd, const char *where, const char *what)
 	return -1;
 }
 
+/* where ends in "." (e.g. "spans[3]."): "spans[3].field: what". */
+static int badf(struct rd *rd, const char *where, const char *field, const char *what)
+{
+	snprintf(rd->err, rd->errlen, "%s%s: %s", where, field, what);
+	return -1;
+}
+
 static int get_int(struct rd *rd, const cJSON *o, const char *name, const char *where,
 		   int64_t lo, int64_t hi, int64_t *v)
 {
@@ -265,9 +272,9 @@ static int read_span(struct rd *rd, const cJSON *js, size_t idx, struct sp_proc 
 	snprintf(where, sizeof(where), "spans[%zu].", idx);
 	memset(&s, 0, sizeof(s));
 	if (!cJSON_IsObject(js))
-		return bad(rd, where, "not an object");
+		return badf(rd, where, "", "not an object");
 	if (!cJSON_IsString(call) || !(s.call = sp_call_by_name(call->valuestring)))
-		return bad(rd, where, "call: missing or unknown call name");
+		return badf(rd, where, "call", "missing or unknown call name");
 	ci = sp_call_info(s.call);
 	if (get_int(rd, js, "pid", where, 0, INT32_MAX, &v) < 0)
 		return -1;
@@ -281,7 +288,7 @@ static int read_span(struct rd *rd, const cJSON *js, size_t idx, struct sp_proc 
 	if (get_u64s(rd, js, "t0", where, &s.t0) < 0 || get_u64s(rd, js, "t1", where, &s.t1) < 0)
 		return -1;
 	if (s.t1 < s.t0)
-		return bad(rd, where, "t1 is before t0");
+		return badf(rd, where, "t1", "is before t0");
 	if (get_bool(rd, js, "enter", where, &s.has_enter) < 0 ||
 	    get_bool(rd, js, "exit", where, &s.has_exit) < 0)
 		return -1;
@@ -302,14 +309,14 @@ static int read_span(struct rd *rd, const cJSON *js, size_t idx, struct sp_proc 
 			s.src = SP_SRC_RAW;
 	}
 	if (!cJSON_IsObject(args))
-		return bad(rd, where, "args: missing or not an object");
+		return badf(rd, where, "args", "missing or not an object");
 	for (unsigned i = 0; i < SP_MAX_STRS && ci->strs[i]; i++) {
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(args, ci->strs[i]);
 
 		if (!a)
 			break;
 		if (!cJSON_IsString(a))
-			return bad(rd, where, "args: a string argument is not a string");
+			return badf(rd, where, "args", "a string argument is not a string");
 		s.strs[i] = a->valuestring;
 		s.nstr = i + 1;
 	}
@@ -322,7 +329,7 @@ static int read_span(struct rd *rd, const cJSON *js, size_t idx, struct sp_proc 
 		if (!a)
 			continue;
 		if (!cJSON_IsNumber(a) || a->valuedouble < -9.3e18 || a->valuedouble > 1.8e19)
-			return bad(rd, where, "args: a numeric argument is not a number");
+			return badf(rd, where, "args", "a numeric argument is not a number");
 		s.arg[i] = a->valuedouble < 0 ? (uint64_t)(int64_t)a->valuedouble
 					      : (uint64_t)a->valuedouble;
 	}
@@ -330,12 +337,12 @@ static int read_span(struct rd *rd, const cJSON *js, size_t idx, struct sp_proc 
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(args, ci->ret);
 
 		if (a && (!cJSON_IsNumber(a) || a->valuedouble < 0 || a->valuedouble > 4294967295.0))
-			return bad(rd, where, "args: the returned number is out of range");
+			return badf(rd, where, "args", "the returned number is out of range");
 		if (a)
 			s.ret_arg = (uint64_t)a->valuedouble;
 	}
 	if (sp_proc_add_span(p, &s) < 0)
-		return bad(rd, where, "out of memory");
+		return badf(rd, where, "", "out of memory");
 	return 0;
 }
 
@@ -445,12 +452,12 @@ int sp_proc_from_json(const char *text, size_t len, struct sp_proc *p,
 
 		snprintf(where, sizeof(where), "marks[%zu].", i++);
 		if (!cJSON_IsString(name)) {
-			bad(&rd, where, "name: missing or not a string");
+			badf(&rd, where, "name", "missing or not a string");
 			goto out;
 		}
 		m = realloc(p->marks, (p->nmarks + 1) * sizeof(*m));
 		if (!m) {
-			bad(&rd, where, "out of memory");
+			badf(&rd, where, "", "out of memory");
 			goto out;
 		}
 		p->marks = m;
@@ -465,7 +472,7 @@ int sp_proc_from_json(const char *text, size_t len, struct sp_proc *p,
 			goto out;
 		m->tid = (int)v;
 		if (!(m->name = strdup(name->valuestring))) {
-			bad(&rd, where, "out of memory");
+			badf(&rd, where, "", "out of memory");
 			goto out;
 		}
 		p->nmarks++;

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* check_json.c - per-process JSON: round trip, and errors that name the
+ * field for malformed input. */
+#include <stdlib.h>
+#include <string.h>
+#include "check_main.h"
+#include "procjson.h"
+
+static void build(struct sp_proc *p)
+{
+	struct sp_span s;
+	static char *argv[] = { "crun", "run", "c1", NULL };
+
+	memset(p, 0, sizeof(*p));
+	p->ring_id = 0x1234567890abcdefULL;
+	p->parent_ring_id = 0x42;
+	p->pid = 1;
+	p->host_pid = 4242;
+	p->ppid = 0;
+	p->exe = strdup("/usr/bin/crun");
+	p->argv = calloc(4, sizeof(char *));
+	for (int i = 0; i < 3; i++)
+		p->argv[i] = strdup(argv[i]);
+	p->argc = 3;
+	p->t_load_ns = 18446744073709551000ULL; /* beyond 2^53: travels as a string */
+	p->t_load_real_ns = 1795669131285289000ULL;
+	p->forked = 1;
+	p->exited = 1;
+	p->exit_status = 3;
+	p->t_exit_ns = 18446744073709551500ULL;
+	p->lost = 7;
+	p->ring_head = 99;
+	memset(&s, 0, sizeof(s));
+	s.call = SP_C_MOUNT;
+	s.pid = 1;
+	s.tid = 1;
+	s.callid = 9;
+	s.src = SP_SRC_SYSCALL;
+	s.flags = SP_RF_CONTAINED;
+	s.t0 = 18446744073709551100ULL;
+	s.t1 = 18446744073709551200ULL;
+	s.has_enter = s.has_exit = 1;
+	s.result = -1;
+	s.err = 22;
+	s.arg[0] = 4096;
+	s.arg[1] = 2;
+	s.nstr = 4;
+	s.strs[0] = "overlay";
+	s.strs[1] = "/run/c1/rootfs";
+	s.strs[2] = "overlay";
+	s.strs[3] = "lowerdir=/a:/b";
+	ck_assert_int_eq(sp_proc_add_span(p, &s), 0);
+	memset(&s, 0, sizeof(s));
+	s.call = SP_C_CLONE;
+	s.t0 = s.t1 = 18446744073709551300ULL;
+	s.has_enter = s.has_exit = 1;
+	s.arg[0] = 0x20000000 | 17;
+	s.ret_arg = 4243;
+	s.result = 4243;
+	ck_assert_int_eq(sp_proc_add_span(p, &s), 0);
+}
+
+START_TEST(test_round_trip)
+{
+	struct sp_proc a, b;
+	char err[200];
+	cJSON *j;
+	char *text;
+
+	build(&a);
+	j = sp_proc_to_json(&a);
+	ck_assert_ptr_nonnull(j);
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	ck_assert_int_eq(sp_proc_from_json(text, strlen(text), &b, err, sizeof(err)), 0);
+	free(text);
+	ck_assert_uint_eq(b.ring_id, a.ring_id);
+	ck_assert_uint_eq(b.parent_ring_id, a.parent_ring_id);
+	ck_assert_int_eq(b.host_pid, 4242);
+	ck_assert_str_eq(b.exe, a.exe);
+	ck_assert_int_eq(b.argc, 3);
+	ck_assert_str_eq(b.argv[2], "c1");
+	ck_assert_uint_eq(b.t_load_ns, a.t_load_ns);
+	ck_assert_uint_eq(b.t_exit_ns, a.t_exit_ns);
+	ck_assert_int_eq(b.forked, 1);
+	ck_assert_int_eq(b.exit_status, 3);
+	ck_assert_uint_eq(b.lost, 7);
+	ck_assert_uint_eq(b.ring_head, 99);
+	ck_assert_uint_eq(b.nspans, 2);
+	ck_assert_uint_eq(b.spans[0].t0, a.spans[0].t0);
+	ck_assert_uint_eq(b.spans[0].t1, a.spans[0].t1);
+	ck_assert_int_eq(b.spans[0].result, -1);
+	ck_assert_int_eq(b.spans[0].err, 22);
+	ck_assert_uint_eq(b.spans[0].src, SP_SRC_SYSCALL);
+	ck_assert_uint_eq(b.spans[0].flags, SP_RF_CONTAINED);
+	ck_assert_uint_eq(b.spans[0].arg[0], 4096);
+	ck_assert_uint_eq(b.spans[0].arg[1], 2);
+	ck_assert_uint_eq(b.spans[0].nstr, 4);
+	ck_assert_str_eq(b.spans[0].strs[3], "lowerdir=/a:/b");
+	ck_assert_uint_eq(b.spans[1].arg[0], 0x20000000 | 17);
+	ck_assert_uint_eq(b.spans[1].ret_arg, 4243);
+	sp_proc_free(&a);
+	sp_proc_free(&b);
+}
+END_TEST
+
+static void expect_error(const char *text, const char *want)
+{
+	struct sp_proc p;
+	char err[200] = "";
+
+	ck_assert_int_eq(sp_proc_from_json(text, strlen(text), &p, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, want) != NULL, "error '%s' lacks '%s'", err, want);
+}
+
+START_TEST(test_errors_name_the_field)
+{
+	expect_error("{", "not valid JSON");
+	expect_error("[]", "top level is not an object");
+	expect_error("{\"schema\":\"x\"}", "schema");
+	expect_error("{\"schema\":\"startpath/proc/v1\",\"ring_id\":\"zz\"}", "ring_id");
+	{
+		struct sp_proc a;
+		cJSON *j;
+		char *text;
+
+		build(&a);
+		j = sp_proc_to_json(&a);
+		sp_proc_free(&a);
+		cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "spans"), 1),
+					  "t0", cJSON_CreateString("12x"));
+		text = cJSON_PrintUnformatted(j);
+		expect_error(text, "spans[1].t0");
+		free(text);
+		cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "spans"), 1),
+					  "t0", cJSON_CreateString("1"));
+		cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "spans"), 0),
+					  "call", cJSON_CreateString("frobnicate"));
+		text = cJSON_PrintUnformatted(j);
+		expect_error(text, "spans[0].call");
+		free(text);
+		cJSON_Delete(j);
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("json");
+	TCase *tc = tcase_create("json");
+
+	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_errors_name_the_field);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(suite)

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* check_phases.c - phase classification on a recorded crun run
+ * (tests/data/crun-run: the files libstartpath.so wrote for
+ * `crun run t1` of a busybox bundle), container ids, grouping. */
+#include <stdlib.h>
+#include <string.h>
+#include "check_main.h"
+#include "cli.h"
+#include "phases.h"
+
+static const char *datadir(void)
+{
+	const char *d = getenv("SP_TESTDATA");
+
+	return d ? d : "tests/data";
+}
+
+static void load(struct sp_dataset *ds)
+{
+	char dir[512];
+
+	snprintf(dir, sizeof(dir), "%s/crun-run", datadir());
+	ck_assert_int_eq(sp_dataset_load(dir, ds), 0);
+	ck_assert_uint_eq(ds->nprocs, 3);
+}
+
+static const struct sp_map_phase *phase(const struct sp_map *m, const char *name)
+{
+	for (size_t i = 0; i < m->nphases; i++)
+		if (strcmp(m->phases[i].name, name) == 0)
+			return &m->phases[i];
+	return NULL;
+}
+
+START_TEST(test_crun_map)
+{
+	static const char *const order[] = { "runtime_create", "namespace_setup", "rootfs_setup",
+					     "pivot_root", "task_start", "process_exec" };
+	struct sp_dataset ds;
+	struct sp_map *maps;
+	const struct sp_map_phase *ph, *rf, *pv, *longest = NULL;
+	int n;
+
+	load(&ds);
+	n = sp_maps_build(ds.procs, ds.nprocs, ds.run_t1, &maps);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(maps[0].container_id, "t1");
+	ck_assert_str_eq(maps[0].profile, "crun");
+	ck_assert_uint_eq(maps[0].nphases, 6);
+	ck_assert_uint_eq(maps[0].nmissing, 0);
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_str_eq(maps[0].phases[i].name, order[i]);
+		ck_assert_msg(maps[0].phases[i].seen, "%s not seen", order[i]);
+	}
+	/* Top-level phases tile the start without gaps or overlap. */
+	{
+		const struct sp_map_phase *prev = NULL;
+
+		for (size_t i = 0; i < maps[0].nphases; i++) {
+			ph = &maps[0].phases[i];
+			if (ph->parent)
+				continue;
+			if (prev)
+				ck_assert_uint_eq(prev->t1, ph->t0);
+			ck_assert_uint_ge(ph->t1, ph->t0);
+			if (!longest || ph->t1 - ph->t0 > longest->t1 - longest->t0)
+				longest = ph;
+			prev = ph;
+		}
+		ck_assert_uint_eq(maps[0].t0, maps[0].phases[0].t0);
+		ck_assert_uint_eq(maps[0].t1, prev->t1);
+	}
+	ck_assert(longest->bottleneck);
+	for (size_t i = 0; i < maps[0].nphases; i++)
+		if (&maps[0].phases[i] != longest)
+			ck_assert(!maps[0].phases[i].bottleneck);
+	ph = phase(&maps[0], "namespace_setup");
+	ck_assert_ptr_nonnull(ph->span);
+	ck_assert_uint_eq(ph->span->call, SP_C_CLONE);
+	ck_assert(ph->span->arg[0] & 0x00020000); /* CLONE_NEWNS */
+	rf = phase(&maps[0], "rootfs_setup");
+	pv = phase(&maps[0], "pivot_root");
+	ck_assert_str_eq(pv->parent, "rootfs_setup");
+	ck_assert_uint_ge(pv->t0, rf->t0);
+	ck_assert_uint_le(pv->t1, rf->t1);
+	ck_assert_uint_gt(pv->t1, pv->t0);
+	ph = phase(&maps[0], "process_exec");
+	ck_assert_uint_eq(ph->span->call, SP_C_EXECVE);
+	ck_assert(ph->span->flags & SP_RF_CONTAINED);
+	ck_assert_str_eq(ph->span->strs[0], "/bin/echo");
+	ph = phase(&maps[0], "task_start");
+	ck_assert_ptr_nonnull(ph->span);
+	ck_assert(sp_call_info(ph->span->call)->cls & SP_CLS_MOUNT);
+	sp_maps_free(maps, n);
+	sp_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_two_containers_apart)
+{
+	struct sp_dataset a, b;
+	struct sp_proc all[6];
+	struct sp_map *maps;
+	int n;
+
+	load(&a);
+	load(&b);
+	/* The second copy becomes container t2, 1 s later. */
+	for (size_t i = 0; i < 3; i++) {
+		struct sp_proc *p = &b.procs[i];
+
+		free(p->argv[p->argc - 1]);
+		p->argv[p->argc - 1] = strdup("t2");
+		p->t_load_ns += 1000000000;
+		p->t_exit_ns += 1000000000;
+		for (size_t k = 0; k < p->nspans; k++) {
+			p->spans[k].t0 += 1000000000;
+			p->spans[k].t1 += 1000000000;
+		}
+	}
+	memcpy(all, a.procs, 3 * sizeof(all[0]));
+	memcpy(all + 3, b.procs, 3 * sizeof(all[0]));
+	n = sp_maps_build(all, 6, 0, &maps);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(maps[0].container_id, "t1");
+	ck_assert_str_eq(maps[1].container_id, "t2");
+	ck_assert_uint_eq(maps[0].nprocs, 3);
+	ck_assert_uint_eq(maps[1].nprocs, 3);
+	ck_assert_uint_eq(maps[1].t0 - maps[0].t0, 1000000000);
+	ck_assert_uint_eq(maps[1].t1 - maps[1].t0, maps[0].t1 - maps[0].t0);
+	sp_maps_free(maps, n);
+	sp_dataset_free(&a);
+	sp_dataset_free(&b);
+}
+END_TEST
+
+START_TEST(test_missing_phases)
+{
+	struct sp_dataset ds;
+	const struct sp_proc *g[1];
+	struct sp_map m;
+
+	load(&ds);
+	/* Only crun's first image: no clone, no mounts in a namespace. */
+	g[0] = &ds.procs[0];
+	ck_assert_int_eq(sp_map_build(g, 1, "crun", 0, &m), 0);
+	ck_assert(phase(&m, "runtime_create")->seen);
+	ck_assert(!phase(&m, "namespace_setup")->seen);
+	ck_assert(!phase(&m, "process_exec")->seen);
+	ck_assert(!phase(&m, "pivot_root")->seen);
+	ck_assert_uint_ge(m.nmissing, 2);
+	free(m.procs);
+	sp_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_container_id)
+{
+	struct sp_proc p;
+	char *a1[] = { "crun", "--cgroup-manager=disabled", "run", "web", NULL };
+	char *a2[] = { "runc", "--root", "/run/x", "--log", "/l.json", "create", "--bundle", "/b",
+		       "--pid-file", "/p", "ref1", NULL };
+	char *a3[] = { "runc", "init", NULL };
+	char *a4[] = { "mount", "-t", "tmpfs", "run", NULL };
+
+	memset(&p, 0, sizeof(p));
+	p.exe = "/usr/bin/crun";
+	p.argv = a1;
+	p.argc = 4;
+	ck_assert_str_eq(sp_proc_container_id(&p), "web");
+	p.exe = "/usr/sbin/runc";
+	p.argv = a2;
+	p.argc = 11;
+	ck_assert_str_eq(sp_proc_container_id(&p), "ref1");
+	p.argv = a3;
+	p.argc = 2;
+	ck_assert_ptr_null(sp_proc_container_id(&p));
+	p.exe = "/usr/bin/mount";
+	p.argv = a4;
+	p.argc = 4;
+	ck_assert_ptr_null(sp_proc_container_id(&p));
+}
+END_TEST
+
+START_TEST(test_rule_table_well_formed)
+{
+	for (size_t i = 0; i < sp_phase_nrules; i++) {
+		const struct sp_phase_rule *r = &sp_phase_rules[i];
+
+		ck_assert_ptr_nonnull(r->profile);
+		ck_assert_ptr_nonnull(r->phase);
+		ck_assert_ptr_nonnull(r->doc);
+		ck_assert_int_ne(r->start.kind, SP_AK_NONE);
+		if (r->parent) {
+			int found = 0;
+
+			ck_assert_int_ne(r->end.kind, SP_AK_NONE);
+			for (size_t k = 0; k < sp_phase_nrules; k++)
+				if (!sp_phase_rules[k].parent &&
+				    strcmp(sp_phase_rules[k].phase, r->parent) == 0 &&
+				    strcmp(sp_phase_rules[k].profile, r->profile) == 0)
+					found = 1;
+			ck_assert_msg(found, "%s: parent %s not in profile", r->phase, r->parent);
+		}
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("phases");
+	TCase *tc = tcase_create("phases");
+
+	tcase_add_test(tc, test_crun_map);
+	tcase_add_test(tc, test_two_containers_apart);
+	tcase_add_test(tc, test_missing_phases);
+	tcase_add_test(tc, test_container_id);
+	tcase_add_test(tc, test_rule_table_well_formed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(suite)
