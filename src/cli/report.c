@@ -220,6 +220,18 @@ int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_repo
 			cJSON_AddItemToArray(arr, map_json(&maps[i], 1));
 			shown++;
 		}
+		arr = cJSON_AddArrayToObject(root, "processes");
+		for (size_t i = 0; i < ds->nprocs; i++) {
+			const struct sp_proc *pr = &ds->procs[i];
+			cJSON *p = sp_proc_to_json(pr);
+
+			if (!p)
+				continue;
+			cJSON_AddStringToObject(p, "comm", sp_proc_comm(pr));
+			cJSON_AddStringToObject(p, "source", pr->origin);
+			cJSON_AddStringToObject(p, "file", pr->path ? pr->path : "");
+			cJSON_AddItemToArray(arr, p);
+		}
 		text = cJSON_Print(root);
 		cJSON_Delete(root);
 		if (!text) {

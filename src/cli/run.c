@@ -65,7 +65,7 @@ int sp_cmd_report(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:c:Ch", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:c:Ch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (parse_format(optarg, &ro.format) < 0) {

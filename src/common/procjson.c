@@ -85,7 +85,7 @@ fail:
 	return NULL;
 }
 
-static cJSON *span_json(const struct sp_span *s)
+cJSON *sp_span_json(const struct sp_span *s)
 {
 	cJSON *o = cJSON_CreateObject(), *args;
 
@@ -158,7 +158,7 @@ cJSON *sp_proc_to_json(const struct sp_proc *p)
 	if (!spans)
 		goto fail;
 	for (size_t i = 0; i < p->nspans; i++) {
-		cJSON *s = span_json(&p->spans[i]);
+		cJSON *s = sp_span_json(&p->spans[i]);
 
 		if (!s)
 			goto fail;

@@ -21,6 +21,9 @@ cJSON *sp_proc_to_json(const struct sp_proc *p);
 int sp_proc_from_json(const char *text, size_t len, struct sp_proc *p,
 		      char *err, size_t errlen);
 
+/* One span as in the "spans" array.  NULL on ENOMEM. */
+cJSON *sp_span_json(const struct sp_span *s);
+
 /* Span arguments as a JSON object, named after the call table. */
 cJSON *sp_span_args_json(const struct sp_span *s);
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The CLI: usage errors exit 2 with a message, run passes the command's exit
+# status through, report reads what run wrote.
+. "$(dirname "$0")/lib.sh"
+expect() { # expect CODE PATTERN CMD...
+	local code=$1 pat=$2; shift 2
+	"$@" >"$TMP/o" 2>"$TMP/e"; local rc=$?
+	[ $rc -eq "$code" ] || fail "$* exited $rc, expected $code: $(cat "$TMP/e")"
+	[ -z "$pat" ] || grep -q -- "$pat" "$TMP/o" "$TMP/e" || fail "$*: no '$pat' in output: $(cat "$TMP/e")"
+	ok "$* -> $rc"
+}
+expect 2 "Usage" "$SP"
+expect 2 "unknown command 'frob'" "$SP" frob
+expect 0 "Usage: startpath run" "$SP" run --help
+expect 0 "Usage: startpath report" "$SP" help report
+expect 0 "startpath 0" "$SP" version
+expect 2 "no command given" "$SP" run
+expect 2 "expected table or json" "$SP" report "$TMP" --format xml
+expect 2 "expected one directory" "$SP" report
+expect 2 "$TMP/none: No such file" "$SP" report "$TMP/none"
+mkdir "$TMP/empty"
+expect 2 "no startpath process files" "$SP" report "$TMP/empty"
+echo '{"schema":"startpath/proc/v1","ring_id":"x"}' >"$TMP/empty/1-1.json"
+expect 2 "1-1.json: ring_id" "$SP" report "$TMP/empty"
+head -c 5000 /dev/urandom >"$TMP/empty/2-2.ring"
+expect 2 "2-2.ring: not a startpath ring" "$SP" report "$TMP/empty"
+expect 2 "cannot find\|--lib" "$SP" run --lib /nonexistent.so -- true
+expect 3 "" "$SP" run -q -o "$TMP/r1" -- sh -c 'exit 3'
+[ -f "$TMP/r1/run.json" ] || fail "run.json missing"
+expect 0 "No container start found" "$SP" report "$TMP/r1"
+expect 127 "cannot run" "$SP" run -q -o "$TMP/r2" -- /nonexistent-command
+expect 2 "" "$SP" report "$TMP/r1" --container nope
+# run clears files of an earlier run
+"$SP" run -q -o "$TMP/r1" -- true 2>"$TMP/e"
+grep -q "removed" "$TMP/e" || fail "earlier files not reported as removed"
+check "$TMP/r1" '[.processes[] | select(.comm=="sh")] | length == 0' "old files gone"
+ok "all CLI checks"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# An unusable STARTPATH_DIR or bad settings: the program runs exactly as
+# without the library (stdout, exit code) and startpath says why once.
+. "$(dirname "$0")/lib.sh"
+"$PROGS/forkexec" chain 3; want=$?
+for dir in /dev/null/sub "$TMP/file"; do
+	: >"$TMP/file"
+	out=$(STARTPATH_DIR="$dir" LD_PRELOAD="$LIB" "$PROGS/forkexec" chain 3 2>"$TMP/err")
+	rc=$?
+	[ $rc -eq $want ] || fail "exit $rc with STARTPATH_DIR=$dir, expected $want"
+	[ -z "$out" ] || fail "stdout written: $out"
+	n=$(grep -c '^startpath: ' "$TMP/err")
+	[ "$n" -ge 1 ] || fail "no startpath: message for $dir"
+	# once per process image: 4 images at most, each says it once
+	[ "$n" -le 4 ] || fail "$n messages for 4 processes"
+	grep -v '^startpath: ' "$TMP/err" && fail "other stderr output"
+	ok "STARTPATH_DIR=$dir: exit $rc, $n message(s): $(head -1 "$TMP/err")"
+done
+out=$(STARTPATH_DIR="$TMP/o2" STARTPATH_RING=banana LD_PRELOAD="$LIB" "$PROGS/errno_check" 2>"$TMP/err")
+[ "$out" = "$("$PROGS/errno_check")" ] || fail "output differs with a bad STARTPATH_RING"
+grep -q '^startpath: .*STARTPATH_RING=banana' "$TMP/err" || fail "bad setting not reported"
+ok "bad STARTPATH_RING reported, program unaffected"
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	# A read-only directory, even for root.
+	mkdir -p "$TMP/ro"
+	out=$(unshare -m sh -c "mount --bind -o ro '$TMP/ro' '$TMP/ro' && mount -o remount,bind,ro '$TMP/ro' &&
+		STARTPATH_DIR='$TMP/ro' LD_PRELOAD='$LIB' '$PROGS/forkexec' chain 3; echo rc=\$?" 2>"$TMP/err")
+	[ "$out" = "rc=$want" ] || fail "read-only dir: $out"
+	grep -q '^startpath: ' "$TMP/err" || fail "no message for a read-only directory"
+	ok "read-only STARTPATH_DIR: $(head -1 "$TMP/err")"
+fi
+# STARTPATH_LOG takes the messages off stderr.
+STARTPATH_DIR=/dev/null/x STARTPATH_LOG="$TMP/log" LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null 2>"$TMP/err"
+[ ! -s "$TMP/err" ] || fail "stderr written although STARTPATH_LOG is set"
+cat "$TMP"/log.* | grep -q '^startpath: ' || fail "nothing in STARTPATH_LOG"
+ok "STARTPATH_LOG"
