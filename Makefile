@@ -61,7 +61,7 @@ UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROGS   := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%)
 CTORLIB := $(B)/progs/libctorhook.so
 
-.PHONY: all test unit integration demo bench install uninstall clean help deps-test deps-demo
+.PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo
 all: $(LIBSO) $(CLI)
 
 $(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/lib/*.h src/lib/*.def)
@@ -137,11 +137,14 @@ integration: all $(PROGS) $(CTORLIB)
 demo: deps-demo all
 	$(Q)scripts/demo.sh
 
-BENCH := $(B)/bench/hookbench
+BENCH := $(B)/bench/hookbench $(B)/bench/ringbench
 bench-build: $(BENCH)
-$(B)/bench/%: bench/%.c
+$(B)/bench/hookbench: bench/hookbench.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc/common -o $@ $< -lpthread
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+$(B)/bench/ringbench: bench/ringbench.c src/common/ring.c src/common/record.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc/common -o $@ $^ -lpthread
 
 bench: all $(BENCH)
 	$(Q)scripts/bench.sh

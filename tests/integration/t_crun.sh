@@ -10,7 +10,7 @@
 # latter under strace) is then compared on the same call instance instead:
 # strace -f -T of a run under startpath, for calls of 1 ms or more.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/bundle.sh"
+. "$(dirname "$0")/../../scripts/bundle.sh"
 need_root
 for c in crun strace jq unshare; do need_cmd $c; done
 [ -x /bin/busybox ] || skip "needs /bin/busybox (apt-get install busybox-static)"

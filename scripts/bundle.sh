@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# bundle.sh - make a busybox OCI bundle for crun/runc, offline (sourced).
+# bundle.sh - make a busybox OCI bundle for crun/runc, offline (sourced by
+# the demo and the tests).
 #   make_bundle DIR ARGS_JSON   e.g. make_bundle "$TMP/b" '["/bin/echo","hello"]'
 make_bundle() {
 	local dir=$1 args=$2 hard

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# deps.sh PROFILE - make sure the Debian packages PROFILE needs are there.
+#   build  compiler, pkg-config, cJSON, Check
+#   test   build + crun, busybox-static, strace, jq, util-linux, binutils
+#   demo   build + crun, busybox-static, jq, util-linux
+# As root, missing packages are installed (and named); otherwise this stops
+# with the exact apt-get line to run.
+set -u
+profile=${1:-build}
+pkgs=(gcc make pkg-config libcjson-dev check)
+case $profile in
+build) ;;
+test) pkgs+=(crun busybox-static strace jq util-linux binutils) ;;
+demo) pkgs+=(crun busybox-static jq util-linux) ;;
+*) echo "deps.sh: unknown profile '$profile' (build, test, demo)" >&2; exit 2 ;;
+esac
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "startpath: not a Debian system; make sure these are installed: ${pkgs[*]}" >&2
+	exit 0
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "startpath: missing Debian packages for '$profile': ${missing[*]}" >&2
+	echo "startpath: install them with:  sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "startpath: installing missing Debian packages for '$profile': ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || echo "startpath: apt-get update failed; trying the install anyway" >&2
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/startpath-apt.log 2>&1; then
+	cat /tmp/startpath-apt.log >&2
+	echo "startpath: apt-get install ${missing[*]} failed (log above)" >&2
+	exit 1
+fi
+echo "startpath: installed ${missing[*]}"
