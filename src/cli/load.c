@@ -197,7 +197,8 @@ int sp_dataset_load(const char *dir, struct sp_dataset *ds)
 			goto out;
 		n++;
 	}
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	ds->procs = calloc(n ? n : 1, sizeof(*ds->procs));
 	if (!ds->procs || !ds->dir)
 		goto out;

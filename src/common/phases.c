@@ -375,7 +375,8 @@ int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
 		snprintf(maps[nmaps].container_id, sizeof(maps[nmaps].container_id), "%s", cid);
 		nmaps++;
 	}
-	qsort(maps, (size_t)nmaps, sizeof(*maps), map_cmp);
+	if (nmaps > 1)
+		qsort(maps, (size_t)nmaps, sizeof(*maps), map_cmp);
 	free(group);
 	free(done);
 	*out = maps;

@@ -182,21 +182,13 @@ static long sys_exec(long n, long a1, long a2, long a3, long a4, long a5, long a
 	char *const *env;
 	const char *path = (const char *)(n == SYS_execve ? a1 : a2);
 	char *const *argv = (char *const *)(n == SYS_execve ? a2 : a3);
-	const char *strs[6] = { path, "", "", "", "", "" };
-	unsigned argc = 0;
+	const char *strs[6];
+	unsigned argc = sp_exec_strs(path, argv, strs);
 	int added;
 	long rc;
 
 	env = sp_child_env((char *const *)(n == SYS_execve ? a3 : a4), out, 2048, buf,
 			   sizeof(buf), &added);
-	if (argv) {
-		while (argv[argc] && argc < 65536)
-			argc++;
-		for (unsigned i = 0; i < 4 && i < argc; i++)
-			strs[1 + i] = argv[i];
-		if (argc > 4)
-			strs[5] = argv[argc - 1];
-	}
 	sp_enter(&c, n == SYS_execve ? SP_C_EXECVE : SP_C_EXECVEAT, SP_SRC_SYSCALL, strs, 6,
 		 argc, (uint64_t)added, n == SYS_execve ? 0 : (uint64_t)a1);
 	sp_before_exec();

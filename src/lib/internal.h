@@ -104,6 +104,10 @@ SP_HIDDEN int sp_prefix_match(const char *path);
 /* mount(2)'s data argument as a string to record, or NULL if it is none. */
 SP_HIDDEN const char *sp_mount_opts(unsigned long flags, const void *data);
 
+/* Fill strs with what an exec record keeps (path, argv[0..3], last arg);
+ * returns argc.  No allocation. */
+SP_HIDDEN unsigned sp_exec_strs(const char *path, char *const argv[], const char *strs[6]);
+
 /* Fill the syscall() filter's bitmap (entry.S). */
 SP_HIDDEN void sp_syscall_setup(void);
 
