@@ -74,7 +74,10 @@ cJSON *sp_span_args_json(const struct sp_span *s)
 	for (int i = 0; i < 3; i++) {
 		if (!ci->args[i])
 			continue;
-		if (!cJSON_AddNumberToObject(args, ci->args[i], (double)s->arg[i]))
+		/* Values with the top bit set are negative numbers (AT_FDCWD). */
+		if (!cJSON_AddNumberToObject(args, ci->args[i], (int64_t)s->arg[i] < 0
+							 ? (double)(int64_t)s->arg[i]
+							 : (double)s->arg[i]))
 			goto fail;
 	}
 	if (ci->ret && !cJSON_AddNumberToObject(args, ci->ret, (double)s->ret_arg))
@@ -328,7 +331,7 @@ static int read_span(struct rd *rd, const cJSON *js, size_t idx, struct sp_proc 
 		a = cJSON_GetObjectItemCaseSensitive(args, ci->args[i]);
 		if (!a)
 			continue;
-		if (!cJSON_IsNumber(a) || a->valuedouble < -9.3e18 || a->valuedouble > 1.8e19)
+		if (!cJSON_IsNumber(a) || a->valuedouble < -9.2e18 || a->valuedouble > 9.2e18)
 			return badf(rd, where, "args", "a numeric argument is not a number");
 		s.arg[i] = a->valuedouble < 0 ? (uint64_t)(int64_t)a->valuedouble
 					      : (uint64_t)a->valuedouble;

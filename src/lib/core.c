@@ -28,6 +28,7 @@
 #include "env.h"
 #include "model.h"
 #include "procjson.h"
+#include "raw.h"
 
 SP_HIDDEN __thread struct sp_thread sp_t __attribute__((tls_model("initial-exec")));
 SP_HIDDEN struct sp_state sp_s;
@@ -423,6 +424,7 @@ static void sp_init(int argc, char **argv)
 	pthread_atfork(NULL, NULL, atfork_child);
 	__atomic_store_n(&sp_s.on, 1, __ATOMIC_RELEASE);
 	sp_event(SP_K_LOAD, 0, NULL);
+	sp_raw_setup();
 	sp_debug(1, "recording %s into %s/%s.ring", sp_s.ring.hdr->exe, sp_s.dir, sp_s.base);
 done:
 	sp_t.busy--;
@@ -675,6 +677,13 @@ void sp_exec_failed(void)
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
 		return;
 	__atomic_fetch_and(&sp_s.ring.hdr->flags, ~(uint64_t)SP_HF_EXECED, __ATOMIC_RELEASE);
+}
+
+void sp_flush_exit(void)
+{
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
+		return;
+	flush_json();
 }
 
 __attribute__((destructor)) static void sp_dtor(void)

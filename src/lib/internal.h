@@ -95,6 +95,9 @@ SP_HIDDEN void sp_before_exec(void);
 /* The exec failed: the image goes on. */
 SP_HIDDEN void sp_exec_failed(void);
 
+/* The process is exiting through a raw exit_group: write its JSON. */
+SP_HIDDEN void sp_flush_exit(void);
+
 /* A pivot_root/chroot/setns(mnt) succeeded: stop writing host paths. */
 SP_HIDDEN void sp_set_contained(void);
 

@@ -1,0 +1,819 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rewrite.c - find the syscall instructions in the main executable's own
+ * text (Go programs make raw syscalls) and rewrite the ones that can carry
+ * a recorded call, so they pass through raw.c.
+ *
+ * Finding: function bounds come from .gopclntab (Go, kept even in stripped
+ * binaries) or .symtab.  Only functions containing a 0f 05 byte pair are
+ * decoded, with capstone (dlopen'ed only then), from their first byte; a
+ * site is a decoded SYSCALL instruction.  A site whose number is a constant
+ * startpath does not record (futex, write, rt_sigreturn...) is left alone.
+ *
+ * Rewriting: the SYSCALL and neighbouring instructions (at least 5 bytes,
+ * none of them control flow or RIP-relative, no branch landing inside) are
+ * replaced by a jmp to a stub placed within +-2 GiB.  The stub runs the
+ * moved instructions, filters the number, makes the syscall itself and
+ * jumps back.  No page 0, no call: nothing is pushed on the program's stack.
+ * Done in the constructor while the process has one thread.
+ *
+ * Cache: the verified site list is kept per ELF build-id in
+ * STARTPATH_CACHE (default STARTPATH_DIR/.sites), so an exec of a known
+ * binary decodes nothing and never loads capstone.
+ *
+ * Fails open: anything unexpected skips that site or that binary, says so at
+ * STARTPATH_DEBUG>=1 and leaves a note in the ring.
+ */
+#include "raw.h"
+
+#include <capstone/capstone.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_WIN 16
+#define STUB_MAX 160
+
+struct site {
+	uint64_t win;      /* link-time address of the window */
+	uint8_t len;       /* window length, >= 5 */
+	uint8_t sys;       /* offset of the SYSCALL in the window */
+	uint8_t bytes[MAX_WIN];
+};
+
+struct sites {
+	struct site *v;
+	size_t n, cap;
+};
+
+struct exe {
+	uint64_t bias;
+	uint64_t text_lo, text_hi; /* runtime, executable PT_LOADs */
+	char build_id[72];
+	const char *path;
+};
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sp_event(SP_K_NOTE, 0, buf);
+	sp_debug(1, "%s", buf);
+}
+
+static int add_site(struct sites *s, const struct site *x)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct site *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *x;
+	return 0;
+}
+
+/* ---- the executable in memory ---- */
+
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *vex)
+{
+	struct exe *ex = vex;
+
+	(void)size;
+	ex->bias = info->dlpi_addr;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+
+			if (!ex->text_lo || lo < ex->text_lo)
+				ex->text_lo = lo;
+			if (hi > ex->text_hi)
+				ex->text_hi = hi;
+		} else if (ph->p_type == PT_NOTE && !ex->build_id[0]) {
+			const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+			const uint8_t *end = p + ph->p_memsz;
+
+			while (p + sizeof(ElfW(Nhdr)) <= end) {
+				const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+				const uint8_t *name = p + sizeof(*n);
+				const uint8_t *desc = name + ((n->n_namesz + 3) & ~3u);
+
+				if (desc + n->n_descsz > end)
+					break;
+				if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+				    memcmp(name, "GNU", 4) == 0 && n->n_descsz <= 32) {
+					for (unsigned k = 0; k < n->n_descsz; k++)
+						snprintf(ex->build_id + 2 * k, 3, "%02x", desc[k]);
+					break;
+				}
+				p = desc + ((n->n_descsz + 3) & ~3u);
+			}
+		}
+	}
+	return 1; /* the first object is the main program */
+}
+
+static int single_threaded(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n == 1;
+}
+
+/* ---- function bounds from the file ---- */
+
+struct fn {
+	uint64_t lo, hi; /* link-time */
+};
+
+struct fns {
+	struct fn *v;
+	size_t n;
+};
+
+static const ElfW(Shdr) *section(const uint8_t *f, size_t size, const char *want)
+{
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)f;
+	const ElfW(Shdr) *sh, *strs;
+
+	if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
+	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)) > size ||
+	    eh->e_shstrndx >= eh->e_shnum)
+		return NULL;
+	sh = (const ElfW(Shdr) *)(f + eh->e_shoff);
+	strs = &sh[eh->e_shstrndx];
+	if (strs->sh_offset + strs->sh_size > size)
+		return NULL;
+	for (int i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_name >= strs->sh_size)
+			continue;
+		if (strcmp((const char *)f + strs->sh_offset + sh[i].sh_name, want) == 0 &&
+		    (sh[i].sh_type == SHT_NOBITS || sh[i].sh_offset + sh[i].sh_size <= size))
+			return &sh[i];
+	}
+	return NULL;
+}
+
+/* Go 1.18+ pclntab: header, then (entryoff, funcoff) pairs relative to
+ * textStart.  Returns 0 and fills fns, or -1. */
+static int go_functions(const uint8_t *f, size_t size, struct fns *out)
+{
+	const ElfW(Shdr) *sh = section(f, size, ".gopclntab");
+	const uint8_t *p;
+	uint32_t magic;
+	uint64_t nfunc, text, off;
+
+	if (!sh || sh->sh_size < 72)
+		return -1;
+	p = f + sh->sh_offset;
+	memcpy(&magic, p, 4);
+	if ((magic != 0xfffffff0 && magic != 0xfffffff1) || p[6] != 1 || p[7] != 8)
+		return -1;
+	memcpy(&nfunc, p + 8, 8);
+	memcpy(&text, p + 24, 8);
+	memcpy(&off, p + 64, 8);
+	if (nfunc == 0 || nfunc > 10000000 || off + (nfunc + 1) * 8 > sh->sh_size)
+		return -1;
+	out->v = malloc(nfunc * sizeof(*out->v));
+	if (!out->v)
+		return -1;
+	out->n = 0;
+	for (uint64_t i = 0; i < nfunc; i++) {
+		uint32_t a, b;
+
+		memcpy(&a, p + off + i * 8, 4);
+		memcpy(&b, p + off + (i + 1) * 8, 4);
+		if (b <= a)
+			continue;
+		out->v[out->n].lo = text + a;
+		out->v[out->n].hi = text + b;
+		out->n++;
+	}
+	return 0;
+}
+
+static int sym_functions(const uint8_t *f, size_t size, struct fns *out)
+{
+	const ElfW(Shdr) *sh = section(f, size, ".symtab");
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)f;
+	const ElfW(Sym) *sym;
+	size_t n;
+
+	if (!sh || sh->sh_entsize != sizeof(ElfW(Sym)) || sh->sh_link >= eh->e_shnum)
+		return -1;
+	sym = (const ElfW(Sym) *)(f + sh->sh_offset);
+	n = sh->sh_size / sizeof(*sym);
+	out->v = malloc((n ? n : 1) * sizeof(*out->v));
+	if (!out->v)
+		return -1;
+	out->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ELF64_ST_TYPE(sym[i].st_info) != STT_FUNC || !sym[i].st_size ||
+		    sym[i].st_shndx == SHN_UNDEF)
+			continue;
+		out->v[out->n].lo = sym[i].st_value;
+		out->v[out->n].hi = sym[i].st_value + sym[i].st_size;
+		out->n++;
+	}
+	return 0;
+}
+
+/* ---- capstone, loaded only on a cache miss ---- */
+
+struct cs_api {
+	void *h;
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	cs_err (*option)(csh, cs_opt_type, size_t);
+	cs_insn *(*malloc_)(csh);
+	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+	void (*free_)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+};
+
+static int cs_load(struct cs_api *cs)
+{
+	cs->h = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!cs->h)
+		cs->h = dlopen("libcapstone.so", RTLD_NOW | RTLD_LOCAL);
+	if (!cs->h)
+		return -1;
+	cs->open = (cs_err (*)(cs_arch, cs_mode, csh *))dlsym(cs->h, "cs_open");
+	cs->option = (cs_err (*)(csh, cs_opt_type, size_t))dlsym(cs->h, "cs_option");
+	cs->malloc_ = (cs_insn *(*)(csh))dlsym(cs->h, "cs_malloc");
+	cs->disasm_iter = (bool (*)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *))
+		dlsym(cs->h, "cs_disasm_iter");
+	cs->free_ = (void (*)(cs_insn *, size_t))dlsym(cs->h, "cs_free");
+	cs->close = (cs_err (*)(csh *))dlsym(cs->h, "cs_close");
+	if (!cs->open || !cs->option || !cs->malloc_ || !cs->disasm_iter || !cs->free_ ||
+	    !cs->close) {
+		dlclose(cs->h);
+		return -1;
+	}
+	return 0;
+}
+
+/* One decoded instruction of a function. */
+struct ins {
+	uint64_t a;      /* runtime address */
+	uint8_t size;
+	uint8_t sys;     /* a SYSCALL */
+	uint8_t reloc;   /* may be moved into a stub */
+	uint8_t target;  /* a branch in the function lands here */
+	int64_t rax;     /* mov $imm -> eax/rax: imm; -1 writes rax otherwise; -2 neither */
+};
+
+static int is_rax(x86_reg r)
+{
+	return r == X86_REG_RAX || r == X86_REG_EAX || r == X86_REG_AX || r == X86_REG_AL ||
+	       r == X86_REG_AH;
+}
+
+static int interesting(int64_t nr)
+{
+	return nr >= 0 && nr < 512 && (sp_raw_interest[nr / 64] >> (nr % 64)) & 1;
+}
+
+/* Decode [lo, hi) (runtime addresses) and add its rewritable sites. */
+static void scan_function(struct cs_api *cs, csh h, cs_insn *insn, uint64_t lo, uint64_t hi,
+			  uint64_t bias, struct sites *out, unsigned *seen, unsigned *skipped)
+{
+	size_t cap = 256, n = 0, left = hi - lo;
+	struct ins *v = malloc(cap * sizeof(*v));
+	const uint8_t *code = (const uint8_t *)lo;
+	uint64_t addr = lo;
+	int indirect = 0;
+
+	if (!v)
+		return;
+	while (left && cs->disasm_iter(h, &code, &left, &addr, insn)) {
+		cs_x86 *x = &insn->detail->x86;
+		struct ins *i;
+		int ctrl = 0;
+
+		if (n == cap) {
+			struct ins *g = realloc(v, (cap *= 2) * sizeof(*v));
+
+			if (!g)
+				goto out;
+			v = g;
+		}
+		i = &v[n++];
+		memset(i, 0, sizeof(*i));
+		i->a = insn->address;
+		i->size = (uint8_t)insn->size;
+		i->sys = insn->id == X86_INS_SYSCALL;
+		i->rax = -2;
+		for (int g = 0; g < insn->detail->groups_count; g++) {
+			uint8_t grp = insn->detail->groups[g];
+
+			if (grp == X86_GRP_JUMP || grp == X86_GRP_CALL || grp == X86_GRP_RET ||
+			    grp == X86_GRP_INT || grp == X86_GRP_IRET ||
+			    grp == X86_GRP_BRANCH_RELATIVE)
+				ctrl = 1;
+		}
+		i->reloc = !ctrl && !i->sys && insn->id != X86_INS_SYSENTER;
+		for (int k = 0; k < x->op_count; k++) {
+			if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RIP)
+				i->reloc = 0;
+		}
+		if (insn->id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type != X86_OP_IMM)
+			indirect = 1;
+		if (insn->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+		    (x->operands[0].reg == X86_REG_EAX || x->operands[0].reg == X86_REG_RAX) &&
+		    x->operands[1].type == X86_OP_IMM)
+			i->rax = x->operands[1].imm;
+		else if ((x->op_count >= 1 && x->operands[0].type == X86_OP_REG &&
+			  is_rax(x->operands[0].reg) && (x->operands[0].access & CS_AC_WRITE)) || ctrl)
+			i->rax = -1;
+		for (int k = 0; k < insn->detail->regs_write_count; k++)
+			if (is_rax(insn->detail->regs_write[k]) && i->rax == -2)
+				i->rax = -1;
+	}
+	/* Branch targets inside the function. */
+	code = (const uint8_t *)lo;
+	for (size_t k = 0; k < n; k++) {
+		size_t l2 = v[k].size;
+		uint64_t a2 = v[k].a;
+		const uint8_t *c2 = (const uint8_t *)v[k].a;
+
+		if (!cs->disasm_iter(h, &c2, &l2, &a2, insn))
+			continue;
+		for (int g = 0; g < insn->detail->groups_count; g++) {
+			uint8_t grp = insn->detail->groups[g];
+			cs_x86 *x = &insn->detail->x86;
+
+			if ((grp == X86_GRP_JUMP || grp == X86_GRP_CALL) && x->op_count == 1 &&
+			    x->operands[0].type == X86_OP_IMM) {
+				uint64_t t = (uint64_t)x->operands[0].imm;
+
+				for (size_t m = 0; m < n; m++)
+					if (v[m].a == t)
+						v[m].target = 1;
+			}
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct site s;
+		int64_t nr = -1;
+		size_t w0 = k, w1 = k; /* window: instructions w0..w1 */
+		unsigned len = 0;
+
+		if (!v[k].sys)
+			continue;
+		(*seen)++;
+		/* The number, if a constant is loaded in the same block. */
+		for (size_t j = k; j-- > 0;) {
+			if (v[j].rax != -2) {
+				nr = v[j].rax;
+				break;
+			}
+			if (v[j].target)
+				break;
+		}
+		if (nr >= 0 && !interesting(nr))
+			continue; /* never recorded: leave it alone */
+		if (indirect) {
+			(*skipped)++;
+			sp_debug(2, "site %#lx: function has an indirect jump; not rewritten",
+				 (unsigned long)(v[k].a - bias));
+			continue;
+		}
+		/* Window: moved instructions before the SYSCALL, else after. */
+		len = v[k].size;
+		if (!v[k].target) {
+			for (size_t j = k; j-- > 0 && len < 5 && k - j <= 3;) {
+				if (!v[j].reloc || (j + 1 <= k && v[j + 1].target && j + 1 != k))
+					break;
+				if (v[j + 1].target)
+					break;
+				len += v[j].size;
+				w0 = j;
+			}
+		}
+		if (len < 5) {
+			w0 = k;
+			len = v[k].size;
+			for (size_t j = k + 1; j < n && len < 5 && j - k <= 3; j++) {
+				if (!v[j].reloc || v[j].target)
+					break;
+				len += v[j].size;
+				w1 = j;
+			}
+		}
+		if (len < 5 || len > MAX_WIN || v[w0].a + len > hi) {
+			(*skipped)++;
+			sp_debug(2, "site %#lx: no movable window; not rewritten",
+				 (unsigned long)(v[k].a - bias));
+			continue;
+		}
+		memset(&s, 0, sizeof(s));
+		s.win = v[w0].a - bias;
+		s.len = (uint8_t)len;
+		s.sys = (uint8_t)(v[k].a - v[w0].a);
+		memcpy(s.bytes, (const void *)v[w0].a, len);
+		(void)w1;
+		if (add_site(out, &s) < 0)
+			break;
+	}
+out:
+	free(v);
+}
+
+static int find_sites(struct exe *ex, struct sites *out, unsigned *seen, unsigned *skipped)
+{
+	struct cs_api cs;
+	struct fns fns = { 0 };
+	struct stat st;
+	uint8_t *f;
+	int fd, rc = -1;
+	csh h;
+	cs_insn *insn;
+
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(ElfW(Ehdr))) {
+		close(fd);
+		return -1;
+	}
+	f = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (f == MAP_FAILED)
+		return -1;
+	if (go_functions(f, (size_t)st.st_size, &fns) < 0 &&
+	    sym_functions(f, (size_t)st.st_size, &fns) < 0) {
+		note("%s: no .gopclntab or .symtab: syscall sites not rewritten", ex->path);
+		goto out;
+	}
+	if (cs_load(&cs) < 0) {
+		note("capstone (libcapstone4) not found: raw syscalls of %s not recorded", ex->path);
+		goto out;
+	}
+	if (cs.open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+		dlclose(cs.h);
+		goto out;
+	}
+	cs.option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs.malloc_(h);
+	for (size_t i = 0; insn && i < fns.n; i++) {
+		uint64_t lo = fns.v[i].lo + ex->bias, hi = fns.v[i].hi + ex->bias;
+
+		if (lo < ex->text_lo || hi > ex->text_hi || hi <= lo)
+			continue;
+		if (!memmem((const void *)lo, hi - lo, "\x0f\x05", 2))
+			continue;
+		scan_function(&cs, h, insn, lo, hi, ex->bias, out, seen, skipped);
+	}
+	if (insn)
+		cs.free_(insn, 1);
+	cs.close(&h);
+	dlclose(cs.h);
+	rc = 0;
+out:
+	free(fns.v);
+	munmap(f, (size_t)st.st_size);
+	return rc;
+}
+
+/* ---- the cache ---- */
+
+static void cache_path(const struct exe *ex, char *buf, size_t len)
+{
+	const char *c = getenv("STARTPATH_CACHE");
+
+	if (c && *c)
+		snprintf(buf, len, "%s/%s.sites", c, ex->build_id);
+	else
+		snprintf(buf, len, "%s/.sites/%s.sites", sp_s.dir, ex->build_id);
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int cache_read(const struct exe *ex, struct sites *out)
+{
+	char path[700], line[256];
+	FILE *f;
+	int ok = 0;
+
+	cache_path(ex, path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f) && strncmp(line, "startpath-sites 1 ", 18) == 0) {
+		ok = 1;
+		while (fgets(line, sizeof(line), f)) {
+			struct site s;
+			unsigned long long win;
+			unsigned len, sys;
+			char hex[2 * MAX_WIN + 2];
+
+			memset(&s, 0, sizeof(s));
+			if (sscanf(line, "site %llx %u %u %34s", &win, &len, &sys, hex) != 4 ||
+			    len < 5 || len > MAX_WIN || sys + 2 > len || strlen(hex) != 2 * len) {
+				ok = 0;
+				break;
+			}
+			s.win = win;
+			s.len = (uint8_t)len;
+			s.sys = (uint8_t)sys;
+			for (unsigned k = 0; k < len; k++) {
+				int a = hexval(hex[2 * k]), b = hexval(hex[2 * k + 1]);
+
+				if (a < 0 || b < 0) {
+					ok = 0;
+					break;
+				}
+				s.bytes[k] = (uint8_t)(a << 4 | b);
+			}
+			if (!ok || add_site(out, &s) < 0) {
+				ok = 0;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	if (!ok) {
+		out->n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void cache_write(const struct exe *ex, const struct sites *s)
+{
+	char path[700], tmp[720], dir[700];
+	FILE *f;
+	char *slash;
+
+	cache_path(ex, path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	mkdir(dir, 0700);
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, sp_s.pid);
+	f = fopen(tmp, "we");
+	if (!f)
+		return;
+	fprintf(f, "startpath-sites 1 %s %s\n", ex->build_id, ex->path);
+	for (size_t i = 0; i < s->n; i++) {
+		fprintf(f, "site %llx %u %u ", (unsigned long long)s->v[i].win, s->v[i].len,
+			s->v[i].sys);
+		for (unsigned k = 0; k < s->v[i].len; k++)
+			fprintf(f, "%02x", s->v[i].bytes[k]);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0 || REAL(rename)(tmp, path) < 0)
+		unlink(tmp);
+}
+
+/* ---- stubs and patching ---- */
+
+static uint8_t *put(uint8_t *p, const void *b, size_t n)
+{
+	memcpy(p, b, n);
+	return p + n;
+}
+
+static uint8_t *put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+	return p + 8;
+}
+
+static uint8_t *put32(uint8_t *p, int32_t v)
+{
+	memcpy(p, &v, 4);
+	return p + 4;
+}
+
+/* Emit the stub for s (window at runtime address w) at p; returns its end. */
+static uint8_t *emit_stub(uint8_t *p, const struct site *s, uint64_t w)
+{
+	const uint8_t *pre = s->bytes, *post = s->bytes + s->sys + 2;
+	size_t npre = s->sys, npost = (size_t)s->len - s->sys - 2;
+	uint8_t *jae, *jnc, *lea1, *after, *jmp_callpost, *pass, *jmp_post, *jz, *callpost,
+		*lea2, *postp;
+
+	p = put(p, pre, npre);
+	p = put(p, "\x48\x3d\x00\x02\x00\x00", 6);         /* cmp $512,%rax */
+	jae = p;
+	p = put(p, "\x73\x00", 2);                         /* jae .pass */
+	p = put(p, "\x48\x89\xc1", 3);                     /* mov %rax,%rcx */
+	p = put(p, "\x48\xc1\xe9\x06", 4);                 /* shr $6,%rcx */
+	p = put(p, "\x49\xbb", 2);                         /* movabs $interest,%r11 */
+	p = put64(p, (uint64_t)sp_raw_interest);
+	p = put(p, "\x4d\x8b\x1c\xcb", 4);                 /* mov (%r11,%rcx,8),%r11 */
+	p = put(p, "\x49\x0f\xa3\xc3", 4);                 /* bt %rax,%r11 */
+	jnc = p;
+	p = put(p, "\x73\x00", 2);                         /* jnc .pass */
+	lea1 = p;
+	p = put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7);     /* lea .after(%rip),%r11 */
+	p = put(p, "\x48\xb9", 2);                         /* movabs $entry_pre,%rcx */
+	p = put64(p, (uint64_t)sp_raw_entry_pre);
+	p = put(p, "\xff\xe1", 2);                         /* jmp *%rcx */
+	after = p;                                         /* SP_ACT_NORMAL */
+	p = put(p, "\x0f\x05", 2);
+	jmp_callpost = p;
+	p = put(p, "\xeb\x00", 2);
+	pass = p;                                          /* SP_ACT_PASS */
+	p = put(p, "\x0f\x05", 2);
+	jmp_post = p;
+	p = put(p, "\xeb\x00", 2);
+	p = put(p, "\x0f\x05", 2);                         /* SP_ACT_CLONEVM */
+	p = put(p, "\x48\x85\xc0", 3);                     /* test %rax,%rax */
+	jz = p;
+	p = put(p, "\x74\x00", 2);                         /* jz .post: the child */
+	callpost = p;
+	lea2 = p;
+	p = put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7);     /* lea .post(%rip),%r11 */
+	p = put(p, "\x48\xb9", 2);                         /* movabs $entry_post,%rcx */
+	p = put64(p, (uint64_t)sp_raw_entry_post);
+	p = put(p, "\xff\xe1", 2);                         /* jmp *%rcx */
+	postp = p;
+	p = put(p, post, npost);
+	p = put(p, "\xe9", 1);                             /* jmp back */
+	p = put32(p, (int32_t)((int64_t)(w + s->len) - (int64_t)(p + 4)));
+	jae[1] = (uint8_t)(pass - (jae + 2));
+	jnc[1] = (uint8_t)(pass - (jnc + 2));
+	put32(lea1 + 3, (int32_t)(after - (lea1 + 7)));
+	jmp_callpost[1] = (uint8_t)(callpost - (jmp_callpost + 2));
+	jmp_post[1] = (uint8_t)(postp - (jmp_post + 2));
+	jz[1] = (uint8_t)(postp - (jz + 2));
+	put32(lea2 + 3, (int32_t)(postp - (lea2 + 7)));
+	return p;
+}
+
+static void *stub_region(const struct exe *ex, size_t size)
+{
+	const uint64_t step = 1ULL << 24, reach = 1ULL << 31;
+
+	for (uint64_t d = step; d < reach - (ex->text_hi - ex->text_lo); d += step) {
+		uint64_t cand[2] = { (ex->text_lo - d - size) & ~0xfffULL,
+				     (ex->text_hi + d) & ~0xfffULL };
+
+		for (int k = 0; k < 2; k++) {
+			void *p;
+
+			if (k == 0 && (ex->text_lo < d + size + 0x100000))
+				continue;
+			p = mmap((void *)cand[k], size, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			if (p == MAP_FAILED)
+				continue;
+			if (p != (void *)cand[k]) { /* old kernel: hint only */
+				munmap(p, size);
+				continue;
+			}
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static int apply(const struct exe *ex, const struct sites *s, unsigned *done)
+{
+	size_t size = (s->n * STUB_MAX + 4095) & ~(size_t)4095;
+	uint8_t *region, *p;
+
+	*done = 0;
+	if (!s->n)
+		return 0;
+	region = stub_region(ex, size);
+	if (!region) {
+		note("%s: no room for stubs within 2 GiB of the text; not rewritten", ex->path);
+		return -1;
+	}
+	p = region;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct site *x = &s->v[i];
+		uint64_t w = x->win + ex->bias;
+		uint8_t *stub = p, jmp[MAX_WIN];
+		uintptr_t pg = w & ~(uintptr_t)4095;
+		size_t pglen = ((w + x->len + 4095) & ~(uintptr_t)4095) - pg;
+		int64_t rel;
+
+		if (w < ex->text_lo || w + x->len > ex->text_hi ||
+		    memcmp((const void *)w, x->bytes, x->len) != 0)
+			continue; /* not what was decoded: leave it */
+		p = emit_stub(p, x, w);
+		rel = (int64_t)stub - (int64_t)(w + 5);
+		if (rel != (int32_t)rel) {
+			p = stub;
+			continue;
+		}
+		jmp[0] = 0xe9;
+		memcpy(jmp + 1, &(int32_t){ (int32_t)rel }, 4);
+		memset(jmp + 5, 0xcc, MAX_WIN - 5);
+		if (mprotect((void *)pg, pglen, PROT_READ | PROT_WRITE | PROT_EXEC) < 0) {
+			p = stub;
+			continue;
+		}
+		/* One process thread: a plain copy, the displacement first so no
+		 * partial jmp is ever executable. */
+		memcpy((void *)(w + 1), jmp + 1, x->len - 1);
+		__atomic_store_n((uint8_t *)w, jmp[0], __ATOMIC_RELEASE);
+		mprotect((void *)pg, pglen, PROT_READ | PROT_EXEC);
+		(*done)++;
+	}
+	if (mprotect(region, size, PROT_READ | PROT_EXEC) < 0) {
+		note("cannot make the stubs executable: %s", strerror(errno));
+		return -1;
+	}
+	__builtin___clear_cache((char *)region, (char *)p);
+	return 0;
+}
+
+void sp_raw_setup(void)
+{
+	static const int nrs[] = {
+		SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_clone, SYS_clone3,
+		SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_unshare, SYS_setns,
+		SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_move_mount, SYS_open_tree,
+		SYS_mount_setattr, SYS_mkdir, SYS_mkdirat, SYS_rename, SYS_renameat,
+		SYS_renameat2, SYS_exit_group,
+	};
+	const char *env = getenv("STARTPATH_RAW");
+	struct exe ex = { 0 };
+	struct sites s = { 0 };
+	struct timespec t0, t1;
+	unsigned seen = 0, skipped = 0, done = 0;
+	char exe[256];
+	int hit;
+	long n;
+
+	if (env && strcmp(env, "0") == 0)
+		return;
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	ex.path = exe;
+	dl_iterate_phdr(phdr_cb, &ex);
+	sp_debug(3, "%s: text %#lx-%#lx, build-id %s", exe, (unsigned long)ex.text_lo,
+		 (unsigned long)ex.text_hi, ex.build_id[0] ? ex.build_id : "none");
+	if (!ex.text_lo || !ex.text_hi)
+		return;
+	if (!ex.build_id[0]) {
+		/* No build-id: nothing to key a cache on; decode each time. */
+		snprintf(ex.build_id, sizeof(ex.build_id), "none");
+	}
+	hit = strcmp(ex.build_id, "none") != 0 && cache_read(&ex, &s) == 0;
+	if (!hit) {
+		if (!memmem((const void *)ex.text_lo, ex.text_hi - ex.text_lo, "\x0f\x05", 2)) {
+			s.n = 0;
+		} else if (find_sites(&ex, &s, &seen, &skipped) < 0) {
+			free(s.v);
+			return;
+		}
+		if (strcmp(ex.build_id, "none") != 0)
+			cache_write(&ex, &s);
+	}
+	if (s.n) {
+		if (!single_threaded()) {
+			note("%s: more than one thread at load; syscall sites not rewritten", exe);
+		} else {
+			apply(&ex, &s, &done);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (s.n || seen)
+		note("%s: rewrote %u of %zu syscall sites (%s, %u skipped as unsafe), %ld us", exe,
+		     done, s.n, hit ? "cache" : "decoded", skipped,
+		     (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	free(s.v);
+}
