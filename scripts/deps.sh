@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # deps.sh PROFILE - make sure the Debian packages PROFILE needs are there.
-#   build  compiler, pkg-config, cJSON, Check
+#   build  compiler, pkg-config, cJSON, Check, capstone
 #   test   build + crun, busybox-static, strace, jq, util-linux, binutils
 #   demo   build + crun, busybox-static, jq, util-linux
 # As root, missing packages are installed (and named); otherwise this stops
 # with the exact apt-get line to run.
 set -u
 profile=${1:-build}
-pkgs=(gcc make pkg-config libcjson-dev check)
+pkgs=(gcc make pkg-config libcjson-dev check libcapstone-dev)
 case $profile in
 build) ;;
-test) pkgs+=(crun busybox-static strace jq util-linux binutils) ;;
-demo) pkgs+=(crun busybox-static jq util-linux) ;;
+test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc) ;;
+demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 *) echo "deps.sh: unknown profile '$profile' (build, test, demo)" >&2; exit 2 ;;
 esac
 if ! command -v dpkg-query >/dev/null 2>&1; then
