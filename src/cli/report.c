@@ -65,7 +65,7 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 	size_t last_top = 0;
 
 	for (size_t i = 0; i < m->nphases; i++)
-		if (!m->phases[i].parent && m->phases[i].seen)
+		if (!m->phases[i].parent && m->phases[i].seen && !m->phases[i].section)
 			last_top = i;
 	fprintf(out, "Start Path Map: container %s (%s), %zu process file%s, %" PRIu64
 		" record%s lost\n", m->container_id, m->profile, m->nprocs,
@@ -76,24 +76,35 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 		char name[40];
 		uint64_t dur = ph->t1 - ph->t0;
 
+		if (ph->section && (i == 0 || !m->phases[i - 1].section)) {
+			fprintf(out, "  %-18s %12s %12s\n", "total", "", sp_fmt_ms(b, sizeof(b), total));
+			fprintf(out, "  %s (after the start, not in its total):\n", ph->section);
+		}
 		snprintf(name, sizeof(name), "%s%s", ph->parent ? "  " : "", ph->name);
 		if (!ph->seen) {
 			fprintf(out, "  %-18s %12s %12s %7s  %s\n", name, "-", "-", "-", "(not seen)");
 			continue;
 		}
 		snprintf(a, sizeof(a), "+%.3f ms", (double)(ph->t0 - m->t0) / 1e6);
+		if (ph->section) {
+			fprintf(out, "  %-18s %12s %12s %7s  %s[%d]\n", name, a,
+				sp_fmt_ms(b, sizeof(b), dur), "", ph->proc ? sp_proc_comm(ph->proc) : "?",
+				phase_pid(ph));
+			continue;
+		}
 		fprintf(out, "  %-18s %12s %12s %6.1f%%  %s[%d]%s\n", name, a,
-			sp_fmt_ms(b, sizeof(b), dur), total ? 100.0 * (double)dur / (double)total : 0.0,
+			sp_fmt_ms(b, sizeof(b), dur),
+			total && !ph->section ? 100.0 * (double)dur / (double)total : 0.0,
 			ph->proc ? sp_proc_comm(ph->proc) : "?", phase_pid(ph),
 			ph->bottleneck ? "   <== bottleneck" : "");
-		if (o->calls && !ph->parent) {
-			for (size_t p = 0; p < m->nprocs; p++)
-				for (size_t k = 0; k < m->procs[p]->nspans; k++)
-					if (in_phase(&m->procs[p]->spans[k], ph, i == last_top))
-						print_call(out, m->procs[p], &m->procs[p]->spans[k], m->t0);
+		if (o->calls && !ph->parent && !ph->section) {
+			for (size_t k = 0; k < m->ncalls; k++)
+				if (in_phase(m->calls[k].span, ph, i == last_top))
+					print_call(out, m->calls[k].proc, m->calls[k].span, m->t0);
 		}
 	}
-	fprintf(out, "  %-18s %12s %12s\n", "total", "", sp_fmt_ms(b, sizeof(b), total));
+	if (!m->nphases || !m->phases[m->nphases - 1].section)
+		fprintf(out, "  %-18s %12s %12s\n", "total", "", sp_fmt_ms(b, sizeof(b), total));
 	if (m->nmissing)
 		fprintf(out, "  note: %zu phase%s not seen (see README: Limits)\n", m->nmissing,
 			m->nmissing == 1 ? "" : "s");
@@ -112,7 +123,7 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 	for (size_t i = 0; i < m->nphases; i++) {
 		if (m->phases[i].bottleneck)
 			bn = m->phases[i].name;
-		if (!m->phases[i].parent && m->phases[i].seen)
+		if (!m->phases[i].parent && m->phases[i].seen && !m->phases[i].section)
 			last_top = i;
 	}
 	cJSON_AddStringToObject(o, "container_id", m->container_id);
@@ -138,37 +149,43 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 			cJSON_AddStringToObject(p, "parent", ph->parent);
 		else
 			cJSON_AddNullToObject(p, "parent");
+		if (ph->section)
+			cJSON_AddStringToObject(p, "section", ph->section);
+		else
+			cJSON_AddStringToObject(p, "section", "start");
 		cJSON_AddBoolToObject(p, "seen", ph->seen);
 		if (!ph->seen)
 			continue;
 		cJSON_AddNumberToObject(p, "start_offset_ns", (double)(ph->t0 - m->t0));
 		cJSON_AddNumberToObject(p, "duration_ns", (double)dur);
-		cJSON_AddNumberToObject(p, "share", total ? (double)dur / (double)total : 0.0);
+		cJSON_AddNumberToObject(p, "share",
+					total && !ph->section ? (double)dur / (double)total : 0.0);
 		cJSON_AddNumberToObject(p, "pid", phase_pid(ph));
 		cJSON_AddStringToObject(p, "process", ph->proc ? sp_proc_comm(ph->proc) : "?");
 		cJSON_AddBoolToObject(p, "bottleneck", ph->bottleneck);
 		if (ph->parent)
 			continue;
 		calls = cJSON_AddArrayToObject(p, "calls");
-		for (size_t q = 0; q < m->nprocs; q++)
-			for (size_t k = 0; k < m->procs[q]->nspans; k++) {
-				const struct sp_span *s = &m->procs[q]->spans[k];
-				cJSON *c;
+		for (size_t k = 0; k < m->ncalls; k++) {
+			const struct sp_span *s = m->calls[k].span;
+			cJSON *c;
 
-				if (!in_phase(s, ph, i == last_top))
-					continue;
-				c = cJSON_CreateObject();
-				cJSON_AddItemToArray(calls, c);
-				cJSON_AddStringToObject(c, "call", sp_call_info(s->call)->name);
-				cJSON_AddNumberToObject(c, "pid", host_pid_of(m->procs[q], s->pid));
-				cJSON_AddNumberToObject(c, "tid", s->tid);
-				cJSON_AddNumberToObject(c, "offset_ns", (double)(s->t0 - m->t0));
-				cJSON_AddNumberToObject(c, "duration_ns", (double)sp_span_dur(s));
-				cJSON_AddBoolToObject(c, "returned", s->has_exit);
-				cJSON_AddNumberToObject(c, "result", (double)s->result);
-				cJSON_AddNumberToObject(c, "errno", s->err);
-				cJSON_AddItemToObject(c, "args", sp_span_args_json(s));
-			}
+			if (!in_phase(s, ph, i == last_top && !ph->section))
+				continue;
+			c = cJSON_CreateObject();
+			cJSON_AddItemToArray(calls, c);
+			cJSON_AddStringToObject(c, "call", sp_call_info(s->call)->name);
+			cJSON_AddStringToObject(c, "container_id", m->container_id);
+			cJSON_AddStringToObject(c, "process", sp_proc_comm(m->calls[k].proc));
+			cJSON_AddNumberToObject(c, "pid", host_pid_of(m->calls[k].proc, s->pid));
+			cJSON_AddNumberToObject(c, "tid", s->tid);
+			cJSON_AddNumberToObject(c, "offset_ns", (double)(s->t0 - m->t0));
+			cJSON_AddNumberToObject(c, "duration_ns", (double)sp_span_dur(s));
+			cJSON_AddBoolToObject(c, "returned", s->has_exit);
+			cJSON_AddNumberToObject(c, "result", (double)s->result);
+			cJSON_AddNumberToObject(c, "errno", s->err);
+			cJSON_AddItemToObject(c, "args", sp_span_args_json(s));
+		}
 	}
 	procs = cJSON_AddArrayToObject(o, "processes");
 	for (size_t q = 0; q < m->nprocs; q++) {

@@ -2,11 +2,19 @@
 /*
  * phases.c - the phase rule table and the code that applies it.
  *
- * A top-level phase starts at its start anchor and ends where the next phase
- * starts; the last one ends at its end anchor.  FIRST anchors are searched
- * forward from the previous phase's start, in table order; LAST anchors are
- * then searched backward from the next phase's start.  Sub-spans (pivot_root
- * in rootfs_setup) are one event inside their parent phase.
+ * A top-level phase starts at its start anchor and ends at its end anchor if
+ * it has one, else where the next phase starts.  FIRST anchors are searched
+ * forward from the previous phase's start, in table order; LAST anchors then
+ * backward from the next phase's start.  Sub-spans (pivot_root in
+ * rootfs_setup) are one event inside their parent phase.  Phases of the
+ * "teardown" section come after the start and are not part of its total.
+ *
+ * Which calls belong to which container start: every call of a process
+ * whose command line names the container (crun/runc ID, the shim's -id),
+ * and of its descendants (runc init, nsexec's children); of containerd,
+ * which serves every container, only the calls about this one: its task
+ * directory, its snapshot (the upper dir of the shim's overlay mount names
+ * it), and the shim it started.
  */
 #include "phases.h"
 
@@ -22,57 +30,273 @@
 	{ SP_AK_CALL, r, c, k, cond_, pick_, edge_ }
 #define LOAD(r) { SP_AK_LOAD, r, 0, 0, SP_COND_ANY, SP_FIRST, SP_AT_START }
 #define PEXIT_LAST(r) { SP_AK_PEXIT, r, 0, 0, SP_COND_ANY, SP_LAST, SP_AT_START }
+#define PEXIT_FIRST(r) { SP_AK_PEXIT, r, 0, 0, SP_COND_ANY, SP_FIRST, SP_AT_START }
 #define NOEND { SP_AK_NONE, NULL, 0, 0, SP_COND_ANY, SP_FIRST, SP_AT_START }
 
 const struct sp_phase_rule sp_phase_rules[] = {
 	/* crun run / crun create+start: one C process and its clone child. */
-	{ "crun", "runtime_create", NULL, LOAD("crun"), NOEND,
+	{ "crun", "runtime_create", NULL, NULL, LOAD("crun"), NOEND,
 	  "crun starts: config, state dir, its own re-exec" },
-	{ "crun", "namespace_setup", NULL,
+	{ "crun", "namespace_setup", NULL, NULL,
 	  CALL("crun", SP_CLS_CLONE | SP_CLS_NS, SP_C_NONE, SP_COND_NS, SP_FIRST, SP_AT_START),
 	  NOEND, "first clone/unshare with CLONE_NEW* flags" },
-	{ "crun", "rootfs_setup", NULL,
+	{ "crun", "rootfs_setup", NULL, NULL,
 	  CALL("crun", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
 	  "first mount after the namespaces exist" },
-	{ "crun", "pivot_root", "rootfs_setup",
+	{ "crun", "pivot_root", "rootfs_setup", NULL,
 	  CALL("crun", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_START),
 	  CALL("crun", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_END),
 	  "the pivot_root call" },
-	{ "crun", "task_start", NULL,
+	{ "crun", "task_start", NULL, NULL,
 	  CALL("crun", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_LAST, SP_AT_END), NOEND,
 	  "end of the last mount before the entrypoint's exec" },
-	{ "crun", "process_exec", NULL,
+	{ "crun", "process_exec", NULL, NULL,
 	  CALL("crun", SP_CLS_EXEC, SP_C_NONE, SP_COND_CONTAINED, SP_FIRST, SP_AT_START),
 	  PEXIT_LAST("crun"),
 	  "the entrypoint's execve, until the runtime exits (or a ready mark)" },
+
+	/* containerd (1.6+), containerd-shim-runc-v2 and runc. */
+	{ "containerd", "snapshot_prepare", NULL, NULL,
+	  CALL("containerd", SP_CLS_DIR, SP_C_MKDIRAT, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
+	  "containerd's mkdirat of the snapshot's new-NNN directory (then its rename)" },
+	{ "containerd", "shim_start", NULL, NULL,
+	  CALL("containerd", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
+	  "containerd's clone of `containerd-shim-runc-v2 ... -id ID start`" },
+	{ "containerd", "snapshot_mount", NULL, NULL,
+	  CALL("shim", SP_CLS_MOUNT, SP_C_MOUNT, SP_COND_OVERLAY, SP_FIRST, SP_AT_START),
+	  CALL("shim", SP_CLS_MOUNT, SP_C_MOUNT, SP_COND_OVERLAY, SP_FIRST, SP_AT_END),
+	  "the shim's overlay mount of the rootfs, until it returns" },
+	{ "containerd", "runtime_create", NULL, NULL,
+	  CALL("shim", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
+	  "the shim's clone of `runc create`" },
+	{ "containerd", "runtime_init", NULL, NULL,
+	  CALL("runc:create", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
+	  "runc create's clone of `runc init` (/proc/self/exe)" },
+	{ "containerd", "namespace_setup", NULL, NULL,
+	  CALL("runc:init", SP_CLS_CLONE | SP_CLS_NS, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START),
+	  NOEND, "runc init's nsexec: first clone/unshare/setns" },
+	{ "containerd", "rootfs_setup", NULL, NULL,
+	  CALL("runc:init", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
+	  "runc init's first mount in the new namespaces" },
+	{ "containerd", "pivot_root", "rootfs_setup", NULL,
+	  CALL("runc:init", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_START),
+	  CALL("runc:init", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_END),
+	  "the pivot_root call" },
+	{ "containerd", "task_start", NULL, NULL,
+	  CALL("runc:init", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_LAST, SP_AT_END), NOEND,
+	  "end of runc init's last mount: runc create returns, `runc start`" },
+	{ "containerd", "process_exec", NULL, NULL,
+	  CALL("runc:init", SP_CLS_EXEC, SP_C_NONE, SP_COND_CONTAINED, SP_FIRST, SP_AT_START),
+	  { SP_AK_LOAD, "runc:delete", 0, 0, SP_COND_ANY, SP_FIRST, SP_AT_START },
+	  "runc init's exec of the entrypoint, until `runc delete` (or a ready mark)" },
+	{ "containerd", "runtime_delete", NULL, "teardown",
+	  LOAD("runc:delete"), PEXIT_FIRST("runc:delete"), "`runc delete`, start to exit" },
+	{ "containerd", "snapshot_unmount", NULL, "teardown",
+	  CALL("shim", SP_CLS_MOUNT, SP_C_UMOUNT2, SP_COND_OK, SP_FIRST, SP_AT_START),
+	  CALL("shim", SP_CLS_MOUNT, SP_C_UMOUNT2, SP_COND_OK, SP_FIRST, SP_AT_END),
+	  "the shim's umount2 of the rootfs" },
 };
 const size_t sp_phase_nrules = sizeof(sp_phase_rules) / sizeof(sp_phase_rules[0]);
 
+/* ---- roles and container ids ---- */
+
+/* runc's subcommand: the first argument that is not a global option. */
+static const char *runc_sub(const struct sp_proc *p)
+{
+	static const char *const with_value[] = { "--root", "--log", "--log-format", "--criu",
+						  "--rootless", NULL };
+
+	for (int i = 1; i < p->argc; i++) {
+		const char *a = p->argv[i];
+
+		if (a[0] != '-')
+			return a;
+		if (strchr(a, '='))
+			continue;
+		for (int k = 0; with_value[k]; k++)
+			if (strcmp(a, with_value[k]) == 0) {
+				i++;
+				break;
+			}
+	}
+	return NULL;
+}
+
 const char *sp_proc_role(const struct sp_proc *p)
 {
-	return sp_proc_comm(p);
+	const char *comm = sp_proc_comm(p);
+
+	if (strcmp(comm, "runc") == 0) {
+		const char *sub = runc_sub(p);
+
+		if (!sub)
+			return "runc";
+		if (strcmp(sub, "init") == 0)
+			return "runc:init";
+		if (strcmp(sub, "create") == 0)
+			return "runc:create";
+		if (strcmp(sub, "start") == 0)
+			return "runc:start";
+		if (strcmp(sub, "delete") == 0)
+			return "runc:delete";
+		return "runc";
+	}
+	if (strncmp(comm, "containerd-shim", 15) == 0) {
+		const char *last = p->argc > 1 ? p->argv[p->argc - 1] : "";
+
+		if (strcmp(last, "start") == 0)
+			return "shim:start";
+		if (strcmp(last, "delete") == 0)
+			return "shim:delete";
+		return "shim";
+	}
+	if (strcmp(comm, "containerd") == 0)
+		return "containerd";
+	return comm;
 }
 
 const char *sp_proc_container_id(const struct sp_proc *p)
 {
 	static const char *const subs[] = { "run", "create", "start", "delete", NULL };
 	const char *role = sp_proc_role(p);
-	int sub = -1;
+	const char *sub;
 
-	if (strcmp(role, "crun") != 0 && strcmp(role, "runc") != 0)
+	if (strncmp(role, "shim", 4) == 0) {
+		for (int i = 1; i + 1 < p->argc; i++)
+			if (strcmp(p->argv[i], "-id") == 0)
+				return p->argv[i + 1];
 		return NULL;
-	for (int i = 1; i < p->argc; i++) {
-		for (int k = 0; subs[k]; k++)
-			if (strcmp(p->argv[i], subs[k]) == 0) {
-				sub = i;
-				break;
-			}
-		if (sub >= 0)
-			break;
 	}
-	if (sub < 0 || sub == p->argc - 1)
+	if (strcmp(role, "crun") == 0) {
+		int sub_at = -1;
+
+		for (int i = 1; i < p->argc && sub_at < 0; i++)
+			for (int k = 0; subs[k]; k++)
+				if (strcmp(p->argv[i], subs[k]) == 0) {
+					sub_at = i;
+					break;
+				}
+		if (sub_at < 0 || sub_at == p->argc - 1)
+			return NULL;
+		return p->argv[p->argc - 1][0] != '-' ? p->argv[p->argc - 1] : NULL;
+	}
+	if (strncmp(role, "runc", 4) != 0 || !(sub = runc_sub(p)))
 		return NULL;
-	return p->argv[p->argc - 1][0] != '-' ? p->argv[p->argc - 1] : NULL;
+	for (int k = 0; subs[k]; k++)
+		if (strcmp(sub, subs[k]) == 0 && strcmp(p->argv[p->argc - 1], sub) != 0 &&
+		    p->argv[p->argc - 1][0] != '-')
+			return p->argv[p->argc - 1];
+	return NULL;
+}
+
+/* "<...>/io.containerd.runtime.v2.task/<ns>/<id>[/...]" -> id (in buf). */
+static const char *task_dir_id(const char *path, char *buf, size_t len)
+{
+	const char *p = path ? strstr(path, "/io.containerd.runtime.v2.task/") : NULL;
+	const char *ns, *id;
+	size_t n;
+
+	if (!p)
+		return NULL;
+	ns = p + 31;
+	id = strchr(ns, '/');
+	if (!id || !id[1])
+		return NULL;
+	id++;
+	n = strcspn(id, "/");
+	if (!n || n >= len)
+		return NULL;
+	memcpy(buf, id, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* ".../snapshots/<sid>[/...]" -> sid. */
+static const char *snapshot_id(const char *path, char *buf, size_t len)
+{
+	const char *p = path ? strstr(path, "/snapshots/") : NULL;
+	size_t n;
+
+	if (!p)
+		return NULL;
+	p += 11;
+	n = strcspn(p, "/");
+	if (!n || n >= len)
+		return NULL;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The container whose shim mounted snapshot `sid` (its overlay upper dir). */
+static const char *snapshot_owner(const char *sid, const struct sp_proc *procs, size_t n)
+{
+	char buf[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(sp_proc_role(&procs[i]), "shim") != 0)
+			continue;
+		for (size_t k = 0; k < procs[i].nspans; k++) {
+			const struct sp_span *s = &procs[i].spans[k];
+			const char *up = s->nstr > 4 ? s->strs[4] : NULL;
+
+			if (s->call == SP_C_MOUNT && up && *up &&
+			    snapshot_id(up, buf, sizeof(buf)) && strcmp(buf, sid) == 0)
+				return sp_proc_container_id(&procs[i]);
+		}
+	}
+	return NULL;
+}
+
+static const char *shim_with_pid(int pid, const struct sp_proc *procs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (procs[i].host_pid == pid && strncmp(sp_proc_role(&procs[i]), "shim", 4) == 0)
+			return sp_proc_container_id(&procs[i]);
+	return NULL;
+}
+
+const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc *procs,
+				   size_t nprocs)
+{
+	static __thread char buf[128];
+	char sid[64];
+	const char *a = s->nstr > 0 ? s->strs[0] : NULL, *b = s->nstr > 1 ? s->strs[1] : NULL;
+	const char *id;
+
+	if (sp_call_info(s->call)->cls & SP_CLS_CLONE)
+		return s->ret_arg ? shim_with_pid((int)s->ret_arg, procs, nprocs) : NULL;
+	if (sp_call_info(s->call)->cls & SP_CLS_EXEC)
+		return shim_with_pid(s->pid, procs, nprocs); /* in the vfork child */
+	if ((id = task_dir_id(a, buf, sizeof(buf))) || (id = task_dir_id(b, buf, sizeof(buf))))
+		return id;
+	if (s->call == SP_C_RENAMEAT || s->call == SP_C_RENAME || s->call == SP_C_RENAMEAT2) {
+		/* new-NNN -> <sid>: the snapshot's final name */
+		if (b && snapshot_id(b, sid, sizeof(sid)))
+			return snapshot_owner(sid, procs, nprocs);
+	}
+	if (s->call == SP_C_MKDIRAT || s->call == SP_C_MKDIR) {
+		const struct sp_proc *p = NULL;
+		char tmp[64];
+
+		/* new-NNN: find its rename to learn the snapshot id. */
+		if (!a || !snapshot_id(a, tmp, sizeof(tmp)) || strncmp(tmp, "new-", 4) != 0)
+			return NULL;
+		for (size_t i = 0; i < nprocs && !p; i++)
+			if (s >= procs[i].spans && s < procs[i].spans + procs[i].nspans)
+				p = &procs[i];
+		for (size_t k = 0; p && k < p->nspans; k++) {
+			const struct sp_span *r = &p->spans[k];
+			char from[64];
+
+			if ((r->call == SP_C_RENAMEAT || r->call == SP_C_RENAME ||
+			     r->call == SP_C_RENAMEAT2) && r->nstr > 1 &&
+			    snapshot_id(r->strs[0], from, sizeof(from)) && strcmp(from, tmp) == 0 &&
+			    snapshot_id(r->strs[1], sid, sizeof(sid)))
+				return snapshot_owner(sid, procs, nprocs);
+		}
+	}
+	return NULL;
 }
 
 /* ---- events ---- */
@@ -93,7 +317,15 @@ static int ev_cmp(const void *a, const void *b)
 
 static int role_ok(const char *want, const struct sp_proc *p)
 {
-	return !want || strcmp(want, "*") == 0 || strcmp(want, sp_proc_role(p)) == 0;
+	const char *role;
+
+	if (!want || strcmp(want, "*") == 0)
+		return 1;
+	role = sp_proc_role(p);
+	if (strcmp(want, role) == 0)
+		return 1;
+	/* "shim" means the shim daemon; "runc" any runc */
+	return strcmp(want, "runc") == 0 && strncmp(role, "runc", 4) == 0;
 }
 
 static int matches(const struct sp_anchor *a, const struct ev *e)
@@ -118,6 +350,8 @@ static int matches(const struct sp_anchor *a, const struct ev *e)
 		return (s->flags & SP_RF_CONTAINED) != 0;
 	case SP_COND_OK:
 		return s->has_exit && s->result >= 0;
+	case SP_COND_OVERLAY:
+		return s->nstr > 2 && s->strs[2] && strcmp(s->strs[2], "overlay") == 0;
 	default:
 		return 1;
 	}
@@ -128,7 +362,7 @@ static uint64_t edge_time(const struct sp_anchor *a, const struct ev *e)
 	return a->edge == SP_AT_END ? e->t1 : e->t0;
 }
 
-/* First match with time >= lo (and < hi if hi), or last match in [lo, hi). */
+/* First match with time >= lo (and <= hi if hi), or last match in [lo, hi]. */
 static const struct ev *find(const struct sp_anchor *a, const struct ev *evs, size_t n,
 			     uint64_t lo, uint64_t hi)
 {
@@ -146,54 +380,44 @@ static const struct ev *find(const struct sp_anchor *a, const struct ev *evs, si
 	return best;
 }
 
-int sp_map_build(const struct sp_proc **group, size_t n, const char *profile,
-		 uint64_t end_hint, struct sp_map *m)
+static int add_proc(struct sp_map *m, const struct sp_proc *p)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i] == p)
+			return 0;
+	m->procs[m->nprocs++] = p;
+	m->lost += p->lost;
+	return 0;
+}
+
+/* Build m from its events (sorted here).  m->procs must be allocated. */
+static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint64_t end_hint,
+			   struct sp_map *m)
 {
 	const struct sp_phase_rule *top[SP_MAP_MAX_PHASES];
 	const struct ev *hit[SP_MAP_MAX_PHASES] = { 0 };
-	size_t ntop = 0, nev = 0, cap = 0;
-	struct ev *evs = NULL;
+	size_t ntop = 0;
 	uint64_t lo = 0;
 
-	memset(m, 0, sizeof(*m));
 	m->profile = profile;
-	m->procs = malloc((n ? n : 1) * sizeof(*m->procs));
-	if (!m->procs)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct sp_proc *p = group[i];
-
-		m->procs[m->nprocs++] = p;
-		m->lost += p->lost;
-		cap += p->nspans + 2;
-	}
-	evs = malloc((cap ? cap : 1) * sizeof(*evs));
-	if (!evs)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct sp_proc *p = group[i];
-
-		if (!p->forked)
-			evs[nev++] = (struct ev){ p->t_load_ns, p->t_load_ns, SP_AK_LOAD, p, NULL };
-		if (p->exited)
-			evs[nev++] = (struct ev){ p->t_exit_ns, p->t_exit_ns, SP_AK_PEXIT, p, NULL };
-		for (size_t k = 0; k < p->nspans; k++) {
-			const struct sp_span *s = &p->spans[k];
-
-			evs[nev++] = (struct ev){ s->t0, s->t1, SP_AK_CALL, p, s };
-		}
-	}
 	qsort(evs, nev, sizeof(*evs), ev_cmp);
-
+	m->calls = malloc((nev ? nev : 1) * sizeof(*m->calls));
+	if (!m->calls)
+		return -1;
+	for (size_t i = 0; i < nev; i++) {
+		if (evs[i].kind == SP_AK_CALL)
+			m->calls[m->ncalls++] = (struct sp_map_call){ evs[i].proc, evs[i].span };
+		add_proc(m, evs[i].proc);
+	}
 	for (size_t r = 0; r < sp_phase_nrules && ntop < SP_MAP_MAX_PHASES; r++)
 		if (strcmp(sp_phase_rules[r].profile, profile) == 0 && !sp_phase_rules[r].parent)
 			top[ntop++] = &sp_phase_rules[r];
-	/* FIRST anchors, forward. */
+	/* FIRST anchors, forward (teardown phases from the start's end). */
 	for (size_t i = 0; i < ntop; i++) {
 		if (top[i]->start.pick != SP_FIRST)
 			continue;
-		hit[i] = find(&top[i]->start, evs, nev, lo, 0);
-		if (hit[i])
+		hit[i] = find(&top[i]->start, evs, nev, top[i]->section ? 0 : lo, 0);
+		if (hit[i] && !top[i]->section)
 			lo = edge_time(&top[i]->start, hit[i]);
 	}
 	/* LAST anchors, backward from the next phase found. */
@@ -218,47 +442,49 @@ int sp_map_build(const struct sp_proc **group, size_t n, const char *profile,
 		struct sp_map_phase *ph = &m->phases[m->nphases++];
 
 		ph->name = top[i]->phase;
+		ph->section = top[i]->section;
 		ph->seen = hit[i] != NULL;
 		if (!hit[i]) {
-			m->nmissing++;
+			if (!top[i]->section)
+				m->nmissing++;
 			continue;
 		}
 		ph->t0 = edge_time(&top[i]->start, hit[i]);
 		ph->proc = hit[i]->proc;
 		ph->span = hit[i]->span;
 	}
-	/* Ends: the next seen phase's start; the last one its end anchor. */
+	/* Ends: the end anchor, else the next seen phase's start, else end_hint. */
 	for (size_t i = 0; i < ntop; i++) {
 		struct sp_map_phase *ph = &m->phases[i];
 		uint64_t end = 0;
 
 		if (!ph->seen)
 			continue;
-		for (size_t k = i + 1; k < ntop; k++)
-			if (m->phases[k].seen) {
-				end = m->phases[k].t0;
-				break;
-			}
-		if (!end && top[i]->end.kind != SP_AK_NONE) {
+		if (top[i]->end.kind != SP_AK_NONE) {
 			const struct ev *e = find(&top[i]->end, evs, nev, ph->t0, 0);
 
 			if (e)
 				end = edge_time(&top[i]->end, e);
 		}
-		if (!end && end_hint > ph->t0)
+		for (size_t k = i + 1; !end && !top[i]->section && k < ntop; k++)
+			if (m->phases[k].seen && !m->phases[k].section)
+				end = m->phases[k].t0;
+		if (!end && end_hint > ph->t0 && !top[i]->section)
 			end = end_hint;
 		ph->t1 = end > ph->t0 ? end : ph->t0;
+		if (ph->section)
+			continue;
 		if (!m->t0 || ph->t0 < m->t0)
 			m->t0 = ph->t0;
 		if (ph->t1 > m->t1)
 			m->t1 = ph->t1;
 	}
-	/* The bottleneck: the longest top-level phase. */
+	/* The bottleneck: the longest phase of the start. */
 	{
 		struct sp_map_phase *b = NULL;
 
 		for (size_t i = 0; i < m->nphases; i++)
-			if (m->phases[i].seen &&
+			if (m->phases[i].seen && !m->phases[i].section &&
 			    (!b || m->phases[i].t1 - m->phases[i].t0 > b->t1 - b->t0))
 				b = &m->phases[i];
 		if (b)
@@ -267,7 +493,8 @@ int sp_map_build(const struct sp_proc **group, size_t n, const char *profile,
 	/* Sub-spans, placed right after their parent. */
 	for (size_t r = 0; r < sp_phase_nrules; r++) {
 		const struct sp_phase_rule *rule = &sp_phase_rules[r];
-		const struct sp_map_phase *par = NULL;
+		struct sp_map_phase *ph, *par = NULL;
+		const struct ev *s = NULL, *e = NULL;
 		size_t at = 0;
 
 		if (strcmp(rule->profile, profile) != 0 || !rule->parent)
@@ -275,58 +502,73 @@ int sp_map_build(const struct sp_proc **group, size_t n, const char *profile,
 		if (m->nphases >= SP_MAP_MAX_PHASES)
 			break;
 		for (size_t i = 0; i < m->nphases; i++)
-			if (!m->phases[i].parent && strcmp(m->phases[i].name, rule->parent) == 0) {
-				par = &m->phases[i];
+			if (!m->phases[i].parent && strcmp(m->phases[i].name, rule->parent) == 0)
 				at = i + 1;
-			}
-		if (!par)
+		if (!at)
 			continue;
 		while (at < m->nphases && m->phases[at].parent)
 			at++;
 		memmove(&m->phases[at + 1], &m->phases[at], (m->nphases - at) * sizeof(m->phases[0]));
 		m->nphases++;
-		{
-			struct sp_map_phase *ph = &m->phases[at];
-			const struct ev *s = NULL, *e = NULL;
-
-			memset(ph, 0, sizeof(*ph));
-			ph->name = rule->phase;
-			ph->parent = rule->parent;
-			/* par may have moved if it was after `at`: it never is. */
-			par = &m->phases[at - 1];
-			while (par->parent)
-				par--;
-			if (par->seen) {
-				s = find(&rule->start, evs, nev, par->t0, par->t1);
-				if (s)
-					e = find(&rule->end, evs, nev, edge_time(&rule->start, s), par->t1);
-			}
-			if (s) {
-				ph->seen = 1;
-				ph->t0 = edge_time(&rule->start, s);
-				ph->t1 = e ? edge_time(&rule->end, e) : ph->t0;
-				ph->proc = s->proc;
-				ph->span = s->span;
-			}
+		ph = &m->phases[at];
+		memset(ph, 0, sizeof(*ph));
+		ph->name = rule->phase;
+		ph->parent = rule->parent;
+		par = &m->phases[at - 1];
+		while (par->parent)
+			par--;
+		if (par->seen) {
+			s = find(&rule->start, evs, nev, par->t0, par->t1);
+			if (s)
+				e = find(&rule->end, evs, nev, edge_time(&rule->start, s), par->t1);
+		}
+		if (s) {
+			ph->seen = 1;
+			ph->t0 = edge_time(&rule->start, s);
+			ph->t1 = e ? edge_time(&rule->end, e) : ph->t0;
+			ph->proc = s->proc;
+			ph->span = s->span;
 		}
 	}
-	free(evs);
 	return 0;
 }
 
-/* ---- grouping ---- */
-
-static const char *profile_for(const struct sp_proc **g, size_t n)
+static int push_proc_events(struct ev *evs, size_t *n, const struct sp_proc *p)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *role = sp_proc_role(g[i]);
-
-		for (size_t r = 0; r < sp_phase_nrules; r++)
-			if (strcmp(sp_phase_rules[r].profile, role) == 0)
-				return sp_phase_rules[r].profile;
-	}
-	return NULL;
+	if (!p->forked)
+		evs[(*n)++] = (struct ev){ p->t_load_ns, p->t_load_ns, SP_AK_LOAD, p, NULL };
+	if (p->exited)
+		evs[(*n)++] = (struct ev){ p->t_exit_ns, p->t_exit_ns, SP_AK_PEXIT, p, NULL };
+	for (size_t k = 0; k < p->nspans; k++)
+		evs[(*n)++] = (struct ev){ p->spans[k].t0, p->spans[k].t1, SP_AK_CALL, p,
+					   &p->spans[k] };
+	return 0;
 }
+
+int sp_map_build(const struct sp_proc **group, size_t n, const char *profile,
+		 uint64_t end_hint, struct sp_map *m)
+{
+	size_t cap = 0, nev = 0;
+	struct ev *evs;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < n; i++)
+		cap += group[i]->nspans + 2;
+	evs = malloc((cap ? cap : 1) * sizeof(*evs));
+	m->procs = malloc((n ? n : 1) * sizeof(*m->procs));
+	if (!evs || !m->procs) {
+		free(evs);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		push_proc_events(evs, &nev, group[i]);
+	rc = map_from_events(evs, nev, profile, end_hint, m);
+	free(evs);
+	return rc;
+}
+
+/* ---- finding the starts ---- */
 
 static int map_cmp(const void *a, const void *b)
 {
@@ -335,62 +577,157 @@ static int map_cmp(const void *a, const void *b)
 	return x->t0 < y->t0 ? -1 : x->t0 > y->t0;
 }
 
+/* Container id of every process: its command line, else its parent's
+ * (the ring it forked from, else the host parent pid). */
+static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid)
+{
+	int changed = 1;
+
+	for (size_t i = 0; i < n; i++)
+		cid[i] = sp_proc_container_id(&procs[i]);
+	for (int pass = 0; changed && pass < 16; pass++) {
+		changed = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (cid[i] || strcmp(sp_proc_role(&procs[i]), "containerd") == 0)
+				continue;
+			for (size_t k = 0; k < n; k++) {
+				if (k == i || !cid[k])
+					continue;
+				if ((procs[i].parent_ring_id && procs[k].ring_id == procs[i].parent_ring_id) ||
+				    (!procs[i].parent_ring_id && procs[i].ppid &&
+				     procs[k].host_pid == procs[i].ppid &&
+				     procs[k].t_load_ns <= procs[i].t_load_ns)) {
+					cid[i] = cid[k];
+					changed = 1;
+					break;
+				}
+			}
+		}
+	}
+}
+
+static const char *profile_for(const struct sp_proc *procs, size_t n, const char **cid,
+			       const char *want)
+{
+	int crun = 0, shim = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *role;
+
+		if (!cid[i] || strcmp(cid[i], want) != 0)
+			continue;
+		role = sp_proc_role(&procs[i]);
+		if (strncmp(role, "shim", 4) == 0)
+			shim = 1;
+		else if (strcmp(role, "crun") == 0)
+			crun = 1;
+	}
+	return shim ? "containerd" : crun ? "crun" : NULL;
+}
+
 int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
 		  struct sp_map **out)
 {
-	const struct sp_proc **group = malloc((nprocs ? nprocs : 1) * sizeof(*group));
-	char *done = calloc(nprocs ? nprocs : 1, 1);
+	const char **cid = calloc(nprocs ? nprocs : 1, sizeof(*cid));
+	const char **ccid = NULL; /* containerd calls: their container */
+	size_t *cbase = calloc(nprocs + 1, sizeof(*cbase)), ncc = 0;
 	struct sp_map *maps = NULL;
+	struct ev *evs = NULL;
+	size_t cap = 0;
 	int nmaps = 0;
 
 	*out = NULL;
-	if (!group || !done)
+	if (!cid || !cbase)
 		goto fail;
+	resolve_cids(procs, nprocs, cid);
 	for (size_t i = 0; i < nprocs; i++) {
-		const char *cid = sp_proc_container_id(&procs[i]), *profile;
-		size_t n = 0;
-		struct sp_map *grown;
+		cbase[i] = ncc;
+		if (strcmp(sp_proc_role(&procs[i]), "containerd") == 0)
+			ncc += procs[i].nspans;
+		cap += procs[i].nspans + 2;
+	}
+	cbase[nprocs] = ncc;
+	ccid = calloc(ncc ? ncc : 1, sizeof(*ccid));
+	evs = malloc((cap ? cap : 1) * sizeof(*evs));
+	if (!ccid || !evs)
+		goto fail;
+	for (size_t i = 0; i < nprocs; i++)
+		if (strcmp(sp_proc_role(&procs[i]), "containerd") == 0)
+			for (size_t k = 0; k < procs[i].nspans; k++) {
+				const char *c = sp_containerd_call_cid(&procs[i].spans[k], procs, nprocs);
 
-		if (done[i] || !cid)
-			continue;
-		for (size_t k = i; k < nprocs; k++) {
-			const char *c2 = sp_proc_container_id(&procs[k]);
-
-			if (!done[k] && c2 && strcmp(c2, cid) == 0) {
-				group[n++] = &procs[k];
-				done[k] = 1;
+				/* c may be a thread-local buffer: keep the process's
+				 * copy (a container without processes has no map). */
+				for (size_t q = 0; c && q < nprocs; q++)
+					if (cid[q] && strcmp(cid[q], c) == 0) {
+						ccid[cbase[i] + k] = cid[q];
+						break;
+					}
 			}
-		}
-		profile = profile_for(group, n);
+	for (size_t i = 0; i < nprocs; i++) {
+		const char *want = cid[i], *profile;
+		struct sp_map *grown;
+		size_t nev = 0, seen_before = 0;
+
+		if (!want)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (cid[k] && strcmp(cid[k], want) == 0)
+				seen_before = 1;
+		if (seen_before)
+			continue;
+		profile = profile_for(procs, nprocs, cid, want);
 		if (!profile)
 			continue;
+		for (size_t k = 0; k < nprocs; k++) {
+			if (cid[k] && strcmp(cid[k], want) == 0) {
+				push_proc_events(evs, &nev, &procs[k]);
+			} else if (cbase[k + 1] > cbase[k]) {
+				for (size_t q = 0; q < procs[k].nspans; q++) {
+					const char *c = ccid[cbase[k] + q];
+
+					if (c && strcmp(c, want) == 0)
+						evs[nev++] = (struct ev){ procs[k].spans[q].t0,
+									  procs[k].spans[q].t1,
+									  SP_AK_CALL, &procs[k],
+									  &procs[k].spans[q] };
+				}
+			}
+		}
 		grown = realloc(maps, (size_t)(nmaps + 1) * sizeof(*maps));
 		if (!grown)
 			goto fail;
 		maps = grown;
-		if (sp_map_build(group, n, profile, end_hint, &maps[nmaps]) < 0) {
-			free(maps[nmaps].procs);
-			goto fail;
-		}
-		snprintf(maps[nmaps].container_id, sizeof(maps[nmaps].container_id), "%s", cid);
+		memset(&maps[nmaps], 0, sizeof(maps[0]));
+		maps[nmaps].procs = malloc((nprocs ? nprocs : 1) * sizeof(*maps[nmaps].procs));
 		nmaps++;
+		if (!maps[nmaps - 1].procs ||
+		    map_from_events(evs, nev, profile, end_hint, &maps[nmaps - 1]) < 0)
+			goto fail;
+		snprintf(maps[nmaps - 1].container_id, sizeof(maps[0].container_id), "%s", want);
 	}
 	if (nmaps > 1)
 		qsort(maps, (size_t)nmaps, sizeof(*maps), map_cmp);
-	free(group);
-	free(done);
+	free(cid);
+	free(ccid);
+	free(cbase);
+	free(evs);
 	*out = maps;
 	return nmaps;
 fail:
 	sp_maps_free(maps, nmaps);
-	free(group);
-	free(done);
+	free(cid);
+	free(ccid);
+	free(cbase);
+	free(evs);
 	return -1;
 }
 
 void sp_maps_free(struct sp_map *maps, int n)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		free(maps[i].procs);
+		free(maps[i].calls);
+	}
 	free(maps);
 }

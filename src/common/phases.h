@@ -2,7 +2,8 @@
 /*
  * phases.h - the phase model: which recorded events start and end each phase
  * of a container start.  The rules are data (sp_phase_rules in phases.c);
- * sp_map_build applies them to the processes of one container start.
+ * sp_maps_build finds the container starts in a set of processes and applies
+ * them.
  */
 #ifndef SP_PHASES_H
 #define SP_PHASES_H
@@ -25,6 +26,7 @@ enum sp_cond {
 	SP_COND_NS,        /* clone/unshare/setns creating or joining namespaces */
 	SP_COND_CONTAINED, /* made after pivot_root/chroot (the entrypoint's exec) */
 	SP_COND_OK,        /* succeeded */
+	SP_COND_OVERLAY,   /* an overlay mount */
 };
 
 enum sp_pick { SP_FIRST = 0, SP_LAST };
@@ -42,11 +44,12 @@ struct sp_anchor {
 };
 
 struct sp_phase_rule {
-	const char *profile; /* runtime stack the rule belongs to ("crun") */
+	const char *profile; /* runtime stack the rule belongs to */
 	const char *phase;
 	const char *parent;  /* NULL: a top-level phase; else a sub-span of it */
+	const char *section; /* NULL: the start; "teardown": after it */
 	struct sp_anchor start;
-	struct sp_anchor end; /* sub-spans and the last phase only */
+	struct sp_anchor end; /* SP_AK_NONE: the phase ends where the next begins */
 	const char *doc;     /* one line: what marks it */
 };
 
@@ -58,6 +61,7 @@ extern const size_t sp_phase_nrules;
 struct sp_map_phase {
 	const char *name;
 	const char *parent;      /* NULL for top-level */
+	const char *section;     /* NULL or "teardown" */
 	int seen;                /* its start anchor was found */
 	uint64_t t0, t1;
 	const struct sp_proc *proc; /* the process whose event starts it */
@@ -65,36 +69,51 @@ struct sp_map_phase {
 	int bottleneck;
 };
 
+/* One call that belongs to a container start. */
+struct sp_map_call {
+	const struct sp_proc *proc;
+	const struct sp_span *span;
+};
+
 struct sp_map {
 	char container_id[128];
 	const char *profile;
-	uint64_t t0, t1;            /* first phase start, last phase end */
+	uint64_t t0, t1;            /* first phase start, last start phase end */
 	size_t nphases;
 	struct sp_map_phase phases[SP_MAP_MAX_PHASES];
 	const struct sp_proc **procs; /* the processes of this start */
 	size_t nprocs;
+	struct sp_map_call *calls;  /* its calls, by start time */
+	size_t ncalls;
 	uint64_t lost;
-	size_t nmissing;            /* top-level phases not seen */
+	size_t nmissing;            /* start phases not seen */
 };
 
-/* Role of a process for the rules: "crun", "runc", "containerd-shim-runc-v2",
+/* Role of a process for the rules: "crun", "runc:create", "runc:init",
+ * "runc:start", "runc:delete", "runc", "shim:start", "shim:delete", "shim",
  * "containerd", else its command name. */
 const char *sp_proc_role(const struct sp_proc *p);
 
-/* Container id named in a runtime's command line, or NULL. */
+/* Container id named in a runtime's or shim's command line, or NULL. */
 const char *sp_proc_container_id(const struct sp_proc *p);
 
+/* Container id a containerd call is about (task directory, snapshot, the
+ * shim it started), given the shims' overlay mounts; NULL if none. */
+const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc *procs,
+				   size_t nprocs);
+
 /*
- * Group procs by container id and build one map per container start, in
- * start order.  end_hint (0 if none) ends the last phase when no rule's end
- * anchor was seen (e.g. the time `startpath run` saw its command end).
- * Returns the number of maps (*out malloc'd, free with sp_maps_free), or -1.
+ * Find the container starts in procs and build one map each, in start order.
+ * end_hint (0 if none) ends the last phase when no rule's end anchor was seen
+ * (e.g. the time `startpath run` saw its command end).  Returns the number of
+ * maps (*out malloc'd, free with sp_maps_free), or -1.
  */
 int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
 		  struct sp_map **out);
 void sp_maps_free(struct sp_map *maps, int n);
 
-/* Build the map of `group` (procs of one start) with `profile`'s rules. */
+/* Build the map of `group` (all calls of these processes) with `profile`'s
+ * rules; free m->procs and m->calls after. */
 int sp_map_build(const struct sp_proc **group, size_t n, const char *profile,
 		 uint64_t end_hint, struct sp_map *m);
 

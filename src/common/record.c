@@ -11,7 +11,7 @@
 static const struct sp_call_info sp_call_table[SP_C_COUNT] = {
 	[SP_C_NONE] = { "none", 0, { 0 }, { 0 }, NULL },
 	[SP_C_MOUNT] = { "mount", SP_CLS_MOUNT,
-			 { "source", "target", "fstype", "options" },
+			 { "source", "target", "fstype", "options", "upperdir" },
 			 { "flags", "lowerdirs", NULL } },
 	[SP_C_UMOUNT] = { "umount", SP_CLS_MOUNT, { "target" }, { 0 } },
 	[SP_C_UMOUNT2] = { "umount2", SP_CLS_MOUNT, { "target" }, { "flags" } },
@@ -146,6 +146,29 @@ const char *sp_rec_str(const struct sp_record *rec, unsigned i)
 	if (p >= end || p + sp_strnlen(p, (size_t)(end - p)) >= end)
 		return NULL;
 	return p;
+}
+
+void sp_overlay_option(const char *opts, const char *key, char *out, size_t outlen)
+{
+	size_t kl = strlen(key), n = 0;
+	const char *p = opts;
+
+	if (outlen)
+		out[0] = '\0';
+	if (!opts || !outlen)
+		return;
+	for (; *p; p++) {
+		if ((p == opts || p[-1] == ',') && strncmp(p, key, kl) == 0 && p[kl] == '=')
+			break;
+	}
+	if (!*p)
+		return;
+	p += kl + 1;
+	while (p[n] && p[n] != ',' && n + 1 < outlen) {
+		out[n] = p[n];
+		n++;
+	}
+	out[n] = '\0';
 }
 
 unsigned sp_overlay_lowerdirs(const char *opts)

@@ -52,6 +52,10 @@ const char *sp_rec_str(const struct sp_record *rec, unsigned i);
  * option string, 0 if none.  Async-signal-safe. */
 unsigned sp_overlay_lowerdirs(const char *opts);
 
+/* Copy the value of option `key` (e.g. "upperdir") of a mount option string
+ * into out (empty if absent).  Async-signal-safe. */
+void sp_overlay_option(const char *opts, const char *key, char *out, size_t outlen);
+
 /* Bounded string length (async-signal-safe). */
 size_t sp_strnlen(const char *s, size_t max);
 

@@ -27,16 +27,40 @@ const char *sp_mount_opts(unsigned long flags, const void *data)
 	return data;
 }
 
+unsigned sp_mount_strs(const char *source, const char *target, const char *fstype,
+		       unsigned long flags, const void *data, const char *strs[5], char *up,
+		       size_t uplen, uint64_t *lowerdirs)
+{
+	const char *opts = sp_mount_opts(flags, data);
+
+	strs[0] = source;
+	strs[1] = target;
+	strs[2] = fstype;
+	strs[3] = opts;
+	strs[4] = NULL;
+	*lowerdirs = 0;
+	if (fstype && strcmp(fstype, "overlay") == 0 && opts) {
+		/* The upper dir names the snapshot: keep it whole even when the
+		 * option string is truncated. */
+		*lowerdirs = sp_overlay_lowerdirs(opts);
+		sp_overlay_option(opts, "upperdir", up, uplen);
+		strs[4] = up;
+		return 5;
+	}
+	return 4;
+}
+
 SP_EXPORT int mount(const char *source, const char *target, const char *fstype,
 		    unsigned long flags, const void *data)
 {
-	const char *opts = sp_mount_opts(flags, data);
-	const char *strs[4] = { source, target, fstype, opts };
+	const char *strs[5];
+	char up[256];
+	uint64_t lower;
+	unsigned n = sp_mount_strs(source, target, fstype, flags, data, strs, up, sizeof(up), &lower);
 	struct sp_frame c;
 	int rc;
 
-	sp_enter(&c, SP_C_MOUNT, SP_SRC_LIBC, strs, 4, flags,
-		 fstype && strcmp(fstype, "overlay") == 0 ? sp_overlay_lowerdirs(opts) : 0, 0);
+	sp_enter(&c, SP_C_MOUNT, SP_SRC_LIBC, strs, n, flags, lower, 0);
 	rc = REAL(mount)(source, target, fstype, flags, data);
 	sp_exit(&c, rc, errno, 0);
 	return rc;

@@ -207,7 +207,8 @@ static long sys_exec(long n, long a1, long a2, long a3, long a4, long a5, long a
  */
 SP_HIDDEN long sp_syscall_hooked(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-	const char *strs[4];
+	const char *strs[5] = { 0 };
+	char up[256];
 	unsigned call;
 	uint64_t x0 = 0, x1 = 0, x2 = 0;
 	unsigned nstr = 0;
@@ -218,20 +219,12 @@ SP_HIDDEN long sp_syscall_hooked(long n, long a1, long a2, long a3, long a4, lon
 	if (!sp_ready() || sp_t.busy)
 		return PASS();
 	switch (n) {
-	case SYS_mount: {
-		unsigned long flags = (unsigned long)a4;
-		const char *opts = sp_mount_opts(flags, (const void *)a5);
-
-		strs[0] = (const char *)a1;
-		strs[1] = (const char *)a2;
-		strs[2] = (const char *)a3;
-		strs[3] = opts;
-		nstr = 4;
+	case SYS_mount:
+		nstr = sp_mount_strs((const char *)a1, (const char *)a2, (const char *)a3,
+				     (unsigned long)a4, (const void *)a5, strs, up, sizeof(up), &x1);
 		call = SP_C_MOUNT;
-		x0 = flags;
-		x1 = strs[2] && strcmp(strs[2], "overlay") == 0 ? sp_overlay_lowerdirs(opts) : 0;
+		x0 = (uint64_t)a4;
 		break;
-	}
 	case SYS_umount2:
 		strs[0] = (const char *)a1;
 		nstr = 1;

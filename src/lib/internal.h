@@ -111,6 +111,12 @@ SP_HIDDEN const char *sp_mount_opts(unsigned long flags, const void *data);
  * returns argc.  No allocation. */
 SP_HIDDEN unsigned sp_exec_strs(const char *path, char *const argv[], const char *strs[6]);
 
+/* The strings a mount record keeps (source, target, fstype, options and,
+ * for overlay, upperdir in up); returns their count.  No allocation. */
+SP_HIDDEN unsigned sp_mount_strs(const char *source, const char *target, const char *fstype,
+				 unsigned long flags, const void *data, const char *strs[5],
+				 char *up, size_t uplen, uint64_t *lowerdirs);
+
 /* Fill the syscall() filter's bitmap (entry.S). */
 SP_HIDDEN void sp_syscall_setup(void);
 

@@ -71,7 +71,8 @@ static int raw_exec(struct sp_raw_regs *r, struct sp_raw_inflight *in)
 int sp_raw_pre(struct sp_raw_regs *r)
 {
 	struct sp_raw_inflight *in = &sp_raw.cur;
-	const char *strs[4] = { 0 };
+	const char *strs[5] = { 0 };
+	char up[256];
 	unsigned nstr = 0, call;
 	uint64_t x0 = 0, x1 = 0, x2 = 0;
 	long nr = (long)r->rax;
@@ -84,14 +85,10 @@ int sp_raw_pre(struct sp_raw_regs *r)
 		return SP_ACT_PASS;
 	switch (nr) {
 	case SYS_mount:
-		strs[0] = (const char *)r->rdi;
-		strs[1] = (const char *)r->rsi;
-		strs[2] = (const char *)r->rdx;
-		strs[3] = sp_mount_opts(r->r10, (const void *)r->r8);
-		nstr = 4;
+		nstr = sp_mount_strs((const char *)r->rdi, (const char *)r->rsi, (const char *)r->rdx,
+				     r->r10, (const void *)r->r8, strs, up, sizeof(up), &x1);
 		call = SP_C_MOUNT;
 		x0 = r->r10;
-		x1 = strs[2] && strcmp(strs[2], "overlay") == 0 ? sp_overlay_lowerdirs(strs[3]) : 0;
 		break;
 	case SYS_umount2:
 		strs[0] = (const char *)r->rdi;
