@@ -32,12 +32,12 @@
 	"/var/lib/containerd/io.containerd.snapshotter.v1:/run/containerd/io.containerd.runtime.v2.task"
 
 #define SP_RING_MAGIC   0x31474e4952505453ULL /* "STPRING1" little-endian */
-#define SP_RING_VERSION 1
+#define SP_RING_VERSION 2
 #define SP_RING_DEFAULT_RECORDS 16384
 #define SP_RING_MIN_RECORDS 64
 #define SP_RING_MAX_RECORDS (1u << 22)
 
-#define SP_REC_SIZE 256
+#define SP_REC_SIZE 512
 #define SP_REC_HDR  72
 #define SP_REC_DATA (SP_REC_SIZE - SP_REC_HDR)
 
@@ -99,7 +99,7 @@ enum sp_src {
 #define SP_RF_TRUNC     0x4 /* some string was truncated */
 
 /*
- * One record: 256 bytes.  `seq` is the publication word and must stay first.
+ * One record: 512 bytes.  `seq` is the publication word and must stay first.
  * data holds nstr NUL-terminated strings back to back (see sp_rec_put_strs).
  */
 struct sp_record {

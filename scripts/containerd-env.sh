@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # containerd-env.sh - a private containerd and a local busybox image, offline
 # (sourced by the demo, the tests and the benchmarks).
-#   ctrd_start DIR [LIB]   start containerd with its own root, state, socket and
-#                          config under DIR (preloading LIB if given)
+#   ctrd_start DIR [LIB [WRAPPER]]
+#                          start containerd with its own root, state, socket and
+#                          config under DIR (preloading LIB if given, run under
+#                          WRAPPER, e.g. "strace -f -o F", if given)
 #   ctrd_image DIR         build and import docker.io/library/bb:latest
 #   ctrd_ctr DIR ARGS...   ctr against it
 #   ctrd_stop DIR          stop it and unmount what it left
 ctrd_start() {
-	local d=$1 lib=${2:-}
+	local d=$1 lib=${2:-} wrap=${3:-}
 	mkdir -p "$d/root" "$d/state" "$d/out"
 	cat >"$d/config.toml" <<EOT
 version = 2
@@ -27,9 +29,9 @@ EOT
 	if [ -n "$lib" ]; then
 		LD_PRELOAD="$lib" STARTPATH_DIR="$d/out" \
 			STARTPATH_PREFIXES="$d/root/io.containerd.snapshotter.v1.overlayfs:$d/state/io.containerd.runtime.v2.task" \
-			containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+			$wrap containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
 	else
-		containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+		$wrap containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
 	fi
 	echo $! >"$d/containerd.pid"
 	for _ in $(seq 1 100); do
@@ -48,7 +50,8 @@ ctrd_ctr() {
 }
 
 ctrd_image() {
-	local d=$1 img="$d/image" l c m
+	local d=$1 img l c m
+	img="$d/image"
 	rm -rf "$img"
 	mkdir -p "$img/rootfs/bin" "$img/layout/blobs/sha256"
 	cp /bin/busybox "$img/rootfs/bin/busybox"
@@ -76,8 +79,11 @@ ctrd_stop() {
 	local d=$1 pid
 	pid=$(cat "$d/containerd.pid" 2>/dev/null) || return 0
 	for t in $(ctrd_ctr "$d" task ls -q 2>/dev/null); do ctrd_ctr "$d" task kill -s KILL "$t" >/dev/null 2>&1; done
+	# $pid may be a wrapper (strace): stop containerd itself by its config.
+	pkill -f "containerd --config $d/config.toml" 2>/dev/null
 	kill "$pid" 2>/dev/null
 	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	pkill -9 -f "containerd --config $d/config.toml" 2>/dev/null
 	kill -9 "$pid" 2>/dev/null
 	pkill -f "containerd-shim-runc-v2 -namespace [a-z]* -id .* -address $d/containerd.sock" 2>/dev/null
 	grep -F "$d/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null

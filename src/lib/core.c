@@ -204,6 +204,10 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 		unlink(path);
 		return -1;
 	}
+	/* The file is sparse and touched a page at a time: without this, a
+	 * fault on a disk filesystem reads ahead (zero-fills) megabytes of
+	 * holes, in every process, at every exec. */
+	madvise(mem, size, MADV_RANDOM);
 	sp_ring_init(&sp_s.ring, mem, cap);
 	h = sp_s.ring.hdr;
 	h->ring_id = new_ring_id();
