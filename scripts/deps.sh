@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # deps.sh PROFILE - make sure the Debian packages PROFILE needs are there.
 #   build  compiler, pkg-config, cJSON, Check, capstone
-#   test   build + crun, busybox-static, strace, jq, util-linux, binutils
+#   test   build + crun, busybox-static, strace, jq, util-linux, binutils,
+#          containerd, runc, golang-go (a cgo test program), file
 #   demo   build + crun, busybox-static, jq, util-linux
 # As root, missing packages are installed (and named); otherwise this stops
 # with the exact apt-get line to run.
@@ -11,7 +12,7 @@ profile=${1:-build}
 pkgs=(gcc make pkg-config libcjson-dev check libcapstone-dev)
 case $profile in
 build) ;;
-test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc) ;;
+test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 *) echo "deps.sh: unknown profile '$profile' (build, test, demo)" >&2; exit 2 ;;
 esac

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A cgo Go program (dynamically linked, so LD_PRELOAD applies) built here
+# with Debian's golang-go: under the library its sites are rewritten, a
+# recovered nil dereference still recovers, page 0 stays unmapped, os/exec
+# works, output and exit status are identical, and its clone and exec are
+# recorded.
+. "$(dirname "$0")/lib.sh"
+need_cmd go golang-go
+need_cmd gcc gcc
+export GOCACHE="$TMP/gocache" GOPATH="$TMP/gopath" GOFLAGS=-mod=mod GO111MODULE=off CGO_ENABLED=1
+(cd "$TOP/tests/go/nilcgo" && go build -o "$TMP/nilcgo" .) || fail "go build failed"
+file "$TMP/nilcgo" 2>/dev/null | grep -q dynamically || ldd "$TMP/nilcgo" >/dev/null 2>&1 ||
+	fail "the cgo program is not dynamically linked"
+plain=$("$TMP/nilcgo"); rc1=$?
+for i in 1 2 3 4 5; do
+	traced=$(STARTPATH_DIR="$TMP/out" LD_PRELOAD="$LIB" "$TMP/nilcgo"); rc2=$?
+	[ "$rc1" -eq "$rc2" ] || fail "exit $rc2 under the library, $rc1 without"
+	[ "$plain" = "$traced" ] || fail "output differs: '$plain' vs '$traced'"
+done
+[ "$rc1" -eq 3 ] || fail "exit $rc1, expected 3"
+echo "$plain" | grep -q "recovered: runtime error: invalid memory address or nil pointer dereference" ||
+	fail "no recovered nil dereference: $plain"
+echo "$plain" | grep -q "page 0 mapped: false" || fail "page 0 mapped"
+echo "$plain" | grep -q "exec: exec ok err=<nil>" || fail "os/exec failed: $plain"
+ok "identical output and exit 3 over 5 traced runs: $(echo "$plain" | tr '\n' ';')"
+check "$TMP/out" '[.processes[] | select(.comm=="nilcgo") | .notes // "" | select(test("rewrote [1-9]"))] | length >= 1' \
+	"its syscall sites were rewritten"
+check "$TMP/out" '[.processes[] | select(.comm=="nilcgo") | .spans[] | select(.src=="raw" and .call=="clone" and .exit and .args.child_pid > 0)] | length == 5' \
+	"os/exec's clone recorded (raw) in each run"
+check "$TMP/out" '[.processes[] | select(.comm=="nilcgo") | .spans[] | select(.src=="raw" and .call=="execve" and .args.path=="/bin/echo")] | length == 5' \
+	"the child's execve recorded"
+check "$TMP/out" '[.processes[] | select(.comm=="nilcgo" and .exited and .exit_status==3)] | length == 5' \
+	"exit_group(3) recorded"
