@@ -78,14 +78,15 @@ ctrd_image() {
 ctrd_stop() {
 	local d=$1 pid
 	pid=$(cat "$d/containerd.pid" 2>/dev/null) || return 0
-	for t in $(ctrd_ctr "$d" task ls -q 2>/dev/null); do ctrd_ctr "$d" task kill -s KILL "$t" >/dev/null 2>&1; done
+	for t in $(ctrd_ctr "$d" task ls -q 2>/dev/null); do ctrd_ctr "$d" task kill -s KILL "$t" >/dev/null 2>&1 || true; done
 	# $pid may be a wrapper (strace): stop containerd itself by its config.
-	pkill -f "containerd --config $d/config.toml" 2>/dev/null
-	kill "$pid" 2>/dev/null
+	pkill -f "containerd --config $d/config.toml" 2>/dev/null || true
+	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	pkill -9 -f "containerd --config $d/config.toml" 2>/dev/null
-	kill -9 "$pid" 2>/dev/null
-	pkill -f "containerd-shim-runc-v2 -namespace [a-z]* -id .* -address $d/containerd.sock" 2>/dev/null
-	grep -F "$d/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	pkill -9 -f "containerd --config $d/config.toml" 2>/dev/null || true
+	kill -9 "$pid" 2>/dev/null || true
+	pkill -f "containerd-shim-runc-v2 -namespace [a-z]* -id .* -address $d/containerd.sock" 2>/dev/null || true
+	grep -F "$d/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 	rm -f "$d/containerd.pid"
+	return 0
 }

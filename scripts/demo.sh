@@ -1,25 +1,53 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # demo.sh - one container cold start under startpath, then its Start Path Map.
-# crun runs a busybox bundle built here from Debian's busybox-static (no
-# network, no registry).  Needs root (namespaces and mounts).
+# A private containerd (own root, state and socket under build/demo) runs
+# with libstartpath.so preloaded; a busybox image is built here from
+# Debian's busybox-static and imported (no network, no registry); one
+# `ctr run --rm` starts a container through the shim and runc.
+#   scripts/demo.sh          containerd + containerd-shim-runc-v2 + runc
+#   scripts/demo.sh crun     crun alone, on a busybox bundle
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/bundle.sh"
+. "$top/scripts/containerd-env.sh"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "startpath: the demo starts a container and needs root: sudo make demo" >&2
 	exit 1
 fi
+sp="$top/build/bin/startpath"
+lib="$top/build/lib/libstartpath.so"
 work="$top/build/demo"
+if [ "${1:-}" = crun ]; then
+	rm -rf "$work"
+	mkdir -p "$work"
+	make_bundle "$work/bundle" '["/bin/echo","hello from a busybox container"]'
+	id="demo-$$"
+	echo "startpath demo: crun $(crun --version | head -1 | awk '{print $3}') starts container $id (busybox)"
+	echo
+	cd "$work/bundle"
+	in_cgroup2_ns "$sp" run -o "$work/out" -- crun --root "$work/state" --cgroup-manager=disabled run "$id"
+	exit 0
+fi
+[ -d "$work" ] && ctrd_stop "$work" 2>/dev/null
 rm -rf "$work"
 mkdir -p "$work"
-make_bundle "$work/bundle" '["/bin/echo","hello from a busybox container"]'
+trap 'ctrd_stop "$work" || true' EXIT
+echo "startpath demo: a private containerd $(containerd --version | awk '{print $3}') under libstartpath.so (in $work)"
+ctrd_start "$work" "$lib"
+echo "  busybox image built from /bin/busybox and imported as docker.io/library/bb:latest"
+ctrd_image "$work"
+# Decode the shim's and runc's syscall sites once, as a host's first start
+# would; every later exec reads them from the site cache.
+for b in /usr/bin/containerd-shim-runc-v2 /usr/sbin/runc; do
+	STARTPATH_DIR="$work/out" LD_PRELOAD="$lib" "$b" --version >/dev/null 2>&1 || true
+done
 id="demo-$$"
-echo "startpath demo: crun $(crun --version | head -1 | awk '{print $3}') starts container $id (busybox), traced by libstartpath.so"
+echo "  ctr run --rm docker.io/library/bb:latest $id /bin/echo hello"
 echo
-cd "$work/bundle"
-in_cgroup2_ns "$top/build/bin/startpath" run -o "$work/out" -- \
-	crun --root "$work/state" --cgroup-manager=disabled run "$id"
+ctrd_ctr "$work" run --rm docker.io/library/bb:latest "$id" /bin/echo "hello from a busybox container"
 echo
-echo "The files behind this map are in $work/out; list every call with:"
-echo "  build/bin/startpath report $work/out --calls"
+"$sp" report "$work/out" --container "$id"
+echo
+echo "Every call behind this map:  build/bin/startpath report $work/out --container $id --calls"
+echo "containerd keeps running under the library until the demo ends; its files stay in $work/out."

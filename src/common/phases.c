@@ -57,8 +57,12 @@ const struct sp_phase_rule sp_phase_rules[] = {
 
 	/* containerd (1.6+), containerd-shim-runc-v2 and runc. */
 	{ "containerd", "snapshot_prepare", NULL, NULL,
-	  CALL("containerd", SP_CLS_DIR, SP_C_MKDIRAT, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
-	  "containerd's mkdirat of the snapshot's new-NNN directory (then its rename)" },
+	  CALL("containerd", SP_CLS_DIR, SP_C_MKDIRAT, SP_COND_ANY, SP_FIRST, SP_AT_START),
+	  CALL("containerd", SP_CLS_DIR, SP_C_RENAMEAT, SP_COND_ANY, SP_FIRST, SP_AT_END),
+	  "containerd's mkdirat of the snapshot's new-NNN directory, until its rename" },
+	{ "containerd", "task_create", NULL, NULL,
+	  CALL("containerd", SP_CLS_DIR, SP_C_RENAMEAT, SP_COND_ANY, SP_FIRST, SP_AT_END), NOEND,
+	  "containerd after the snapshot: container record, task bundle, until the shim starts" },
 	{ "containerd", "shim_start", NULL, NULL,
 	  CALL("containerd", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
 	  "containerd's clone of `containerd-shim-runc-v2 ... -id ID start`" },

@@ -182,6 +182,96 @@ START_TEST(test_container_id)
 }
 END_TEST
 
+START_TEST(test_containerd_map)
+{
+	static const char *const order[] = { "snapshot_prepare", "task_create", "shim_start",
+		"snapshot_mount", "runtime_create", "runtime_init", "namespace_setup", "rootfs_setup",
+		"pivot_root", "task_start", "process_exec", "runtime_delete", "snapshot_unmount" };
+	struct sp_dataset ds;
+	struct sp_map *maps;
+	const struct sp_map_phase *ph;
+	char dir[512];
+	int n;
+
+	snprintf(dir, sizeof(dir), "%s/containerd-run", datadir());
+	ck_assert_int_eq(sp_dataset_load(dir, &ds), 0);
+	n = sp_maps_build(ds.procs, ds.nprocs, 0, &maps);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(maps[0].profile, "containerd");
+	ck_assert_str_eq(maps[0].container_id, "demo-24773");
+	ck_assert_uint_eq(maps[0].nphases, 13);
+	ck_assert_uint_eq(maps[0].nmissing, 0);
+	for (size_t i = 0; i < 13; i++) {
+		ck_assert_str_eq(maps[0].phases[i].name, order[i]);
+		ck_assert_msg(maps[0].phases[i].seen, "%s not seen", order[i]);
+		ck_assert_uint_ge(maps[0].phases[i].t1, maps[0].phases[i].t0);
+	}
+	/* Start phases in time order; teardown after the start. */
+	for (size_t i = 1; i < 11; i++)
+		if (!maps[0].phases[i].parent)
+			ck_assert_uint_ge(maps[0].phases[i].t0, maps[0].phases[i - 1].t0);
+	ck_assert_str_eq(phase(&maps[0], "runtime_delete")->section, "teardown");
+	ck_assert_uint_ge(phase(&maps[0], "runtime_delete")->t0, maps[0].t1);
+	ph = phase(&maps[0], "snapshot_mount");
+	ck_assert_uint_eq(ph->span->call, SP_C_MOUNT);
+	ck_assert_str_eq(ph->span->strs[2], "overlay");
+	ck_assert_ptr_nonnull(strstr(ph->span->strs[1], "/demo-24773/rootfs"));
+	ck_assert_uint_eq(ph->t1 - ph->t0, sp_span_dur(ph->span)); /* the mount, exactly */
+	ck_assert_str_eq(sp_proc_role(ph->proc), "shim");
+	ph = phase(&maps[0], "snapshot_prepare");
+	ck_assert_uint_eq(ph->span->call, SP_C_MKDIRAT);
+	ck_assert_ptr_nonnull(strstr(ph->span->strs[0], "/snapshots/new-"));
+	ck_assert_str_eq(sp_proc_role(phase(&maps[0], "runtime_init")->proc), "runc:create");
+	ck_assert_str_eq(sp_proc_role(phase(&maps[0], "namespace_setup")->proc), "runc:init");
+	ph = phase(&maps[0], "process_exec");
+	ck_assert(ph->span->flags & SP_RF_CONTAINED);
+	ck_assert_str_eq(ph->span->strs[0], "/bin/echo");
+	/* containerd's calls in this map are all about this container */
+	for (size_t i = 0; i < maps[0].ncalls; i++) {
+		const struct sp_map_call *c = &maps[0].calls[i];
+
+		if (strcmp(sp_proc_role(c->proc), "containerd") != 0)
+			continue;
+		ck_assert_ptr_nonnull(sp_containerd_call_cid(c->span, ds.procs, ds.nprocs));
+		ck_assert_str_eq(sp_containerd_call_cid(c->span, ds.procs, ds.nprocs), "demo-24773");
+	}
+	sp_maps_free(maps, n);
+	sp_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_roles)
+{
+	struct sp_proc p;
+	char *a1[] = { "runc", "--root", "/run/x", "--log", "/l", "--log-format", "json", "create",
+		       "--bundle", "/b", "c1", NULL };
+	char *a2[] = { "runc", "init", NULL };
+	char *a3[] = { "/usr/bin/containerd-shim-runc-v2", "-namespace", "default", "-id", "c1",
+		       "start", NULL };
+	char *a4[] = { "/usr/bin/containerd-shim-runc-v2", "-namespace", "default", "-id", "c1",
+		       "-address", "/s", NULL };
+
+	memset(&p, 0, sizeof(p));
+	p.exe = "/usr/sbin/runc";
+	p.argv = a1;
+	p.argc = 11;
+	ck_assert_str_eq(sp_proc_role(&p), "runc:create");
+	ck_assert_str_eq(sp_proc_container_id(&p), "c1");
+	p.argv = a2;
+	p.argc = 2;
+	ck_assert_str_eq(sp_proc_role(&p), "runc:init");
+	p.exe = "/usr/bin/containerd-shim-runc-v2";
+	p.argv = a3;
+	p.argc = 6;
+	ck_assert_str_eq(sp_proc_role(&p), "shim:start");
+	ck_assert_str_eq(sp_proc_container_id(&p), "c1");
+	p.argv = a4;
+	p.argc = 7;
+	ck_assert_str_eq(sp_proc_role(&p), "shim");
+	ck_assert_str_eq(sp_proc_container_id(&p), "c1");
+}
+END_TEST
+
 START_TEST(test_rule_table_well_formed)
 {
 	for (size_t i = 0; i < sp_phase_nrules; i++) {
@@ -216,6 +306,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_missing_phases);
 	tcase_add_test(tc, test_container_id);
 	tcase_add_test(tc, test_rule_table_well_formed);
+	tcase_add_test(tc, test_containerd_map);
+	tcase_add_test(tc, test_roles);
 	suite_add_tcase(s, tc);
 	return s;
 }
