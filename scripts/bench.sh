@@ -21,3 +21,5 @@ cut -c1-34 "$out/plain.1" | while IFS= read -r name; do
 done
 echo
 "$top/build/bench/ringbench"
+echo
+"$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-20}"

@@ -429,6 +429,7 @@ static void sp_init(int argc, char **argv)
 	__atomic_store_n(&sp_s.on, 1, __ATOMIC_RELEASE);
 	sp_event(SP_K_LOAD, 0, NULL);
 	sp_raw_setup();
+	sp_retention();
 	sp_debug(1, "recording %s into %s/%s.ring", sp_s.ring.hdr->exe, sp_s.dir, sp_s.base);
 done:
 	sp_t.busy--;

@@ -98,6 +98,9 @@ SP_HIDDEN void sp_exec_failed(void);
 /* The process is exiting through a raw exit_group: write its JSON. */
 SP_HIDDEN void sp_flush_exit(void);
 
+/* Remove old files of processes that are gone (retention.c). */
+SP_HIDDEN void sp_retention(void);
+
 /* A pivot_root/chroot/setns(mnt) succeeded: stop writing host paths. */
 SP_HIDDEN void sp_set_contained(void);
 

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * retention.c - keep an output directory bounded when a daemon (containerd)
+ * runs under the library for weeks: files of processes that are gone are
+ * removed once they are older than STARTPATH_KEEP_AGE seconds (default one
+ * day), and the oldest of them go first while the directory holds more than
+ * STARTPATH_KEEP_MB megabytes (default 512).  A process that is still
+ * running keeps its files.  At most one process a minute does the scan (the
+ * one that wins the `.retention` stamp); anything unexpected just ends it.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCAN_EVERY_S 60
+#define MAX_FILES 100000
+
+struct entry {
+	char name[64];
+	uint64_t t;        /* load time, CLOCK_MONOTONIC ns */
+	uint64_t bytes;    /* allocated */
+	int pid;
+};
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long x;
+
+	if (!v || !*v)
+		return dflt;
+	x = strtoull(v, &end, 10);
+	if (*end) {
+		sp_say_once(SP_MSG_CONFIG, "%s=%s is not a number; using %llu", name, v,
+			    (unsigned long long)dflt);
+		return dflt;
+	}
+	return x;
+}
+
+/* Take the once-a-minute stamp; 1 if this process should scan. */
+static int take_stamp(int dfd)
+{
+	struct stat st;
+	struct timespec now;
+	int fd;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (fstatat(dfd, ".retention", &st, 0) == 0 && now.tv_sec - st.st_mtime < SCAN_EVERY_S)
+		return 0;
+	fd = openat(dfd, ".retention", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	/* Two processes may both scan at the same moment: harmless. */
+	futimens(fd, NULL);
+	close(fd);
+	return 1;
+}
+
+/* Older than age, or from an earlier boot (its monotonic time is ahead). */
+static int e_older(uint64_t now, uint64_t t, uint64_t age)
+{
+	return t >= now || now - t > age;
+}
+
+static int by_age(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
+static void drop(int dfd, const struct entry *e)
+{
+	char n[80];
+
+	snprintf(n, sizeof(n), "%s.ring", e->name);
+	unlinkat(dfd, n, 0);
+	snprintf(n, sizeof(n), "%s.json", e->name);
+	unlinkat(dfd, n, 0);
+}
+
+void sp_retention(void)
+{
+	uint64_t keep_age = env_u64("STARTPATH_KEEP_AGE", 86400) * 1000000000ULL;
+	uint64_t keep_bytes = env_u64("STARTPATH_KEEP_MB", 512) << 20;
+	struct entry *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0, now;
+	struct timespec ts;
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	d = opendir(sp_s.dir);
+	if (!d)
+		return;
+	dfd = dirfd(d);
+	if (!take_stamp(dfd)) {
+		closedir(d);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	while ((de = readdir(d)) && n < MAX_FILES) {
+		size_t l = strlen(de->d_name);
+		struct stat st;
+		struct entry e;
+		unsigned long long t;
+		int pid;
+
+		if (l < 6 || l >= sizeof(e.name) + 5 || strcmp(de->d_name + l - 5, ".ring") != 0)
+			continue;
+		if (sscanf(de->d_name, "%d-%llu.ring", &pid, &t) != 2)
+			continue;
+		if (fstatat(dfd, de->d_name, &st, 0) < 0)
+			continue;
+		memset(&e, 0, sizeof(e));
+		memcpy(e.name, de->d_name, l - 5);
+		e.t = t;
+		e.pid = pid;
+		e.bytes = (uint64_t)st.st_blocks * 512;
+		{
+			char jn[80];
+
+			snprintf(jn, sizeof(jn), "%s.json", e.name);
+			if (fstatat(dfd, jn, &st, 0) == 0)
+				e.bytes += (uint64_t)st.st_blocks * 512;
+		}
+		total += e.bytes;
+		/* still running (or its pid reused): keep */
+		if (pid == sp_s.pid || (kill(pid, 0) == 0 || errno == EPERM))
+			continue;
+		if (n == cap) {
+			struct entry *g = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+
+			if (!g)
+				break;
+			v = g;
+		}
+		v[n++] = e;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), by_age);
+	for (size_t i = 0; i < n; i++) {
+		int old = e_older(now, v[i].t, keep_age);
+
+		if (!old && total <= keep_bytes)
+			break;
+		drop(dfd, &v[i]);
+		total -= v[i].bytes < total ? v[i].bytes : total;
+	}
+	free(v);
+	closedir(d);
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Retention: files of processes that are gone are removed once older than
+# STARTPATH_KEEP_AGE, oldest first beyond STARTPATH_KEEP_MB; a running
+# process keeps its files; at most one scan a minute.
+. "$(dirname "$0")/lib.sh"
+O="$TMP/out"
+mkdir -p "$O"
+# CLOCK_MONOTONIC now, as the library names its files
+STARTPATH_DIR="$TMP/clock" LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+now=$(ls "$TMP/clock" | sed -n 's/^[0-9]*-\([0-9]*\)\.ring$/\1/p' | head -1)
+[ -n "$now" ] || fail "no ring file to read the clock from"
+dead=$(((1 << 22) + 1000)); while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
+old=$((now - 120 * 1000000000))
+recent=$((now - 10 * 1000000000))
+mk() { fallocate -l "$2" "$O/$1.ring" 2>/dev/null || head -c "$2" /dev/zero >"$O/$1.ring"; echo '{}' >"$O/$1.json"; }
+mk "$dead-$old" 1M          # gone, 2 min old: removed
+mk "$dead-$recent" 1M       # gone, 10 s old: kept (age 1 min)
+mk "$$-$old" 1M             # this shell, running: kept
+STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+[ ! -e "$O/$dead-$old.ring" ] && [ ! -e "$O/$dead-$old.json" ] || fail "old files of a dead process kept"
+[ -e "$O/$dead-$recent.ring" ] || fail "recent files removed"
+[ -e "$O/$$-$old.ring" ] || fail "a running process's files removed"
+ok "age: old files of a gone process removed, recent and running kept"
+# Size: over STARTPATH_KEEP_MB, the oldest files of gone processes go first.
+mk "$dead-$((recent - 5000000000))" 3M
+mk "$dead-$((recent - 1000000000))" 3M
+rm -f "$O/.retention"
+STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_MB=6 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+[ ! -e "$O/$dead-$((recent - 5000000000)).ring" ] || fail "oldest file kept although over the size"
+[ -e "$O/$dead-$((recent - 1000000000)).ring" ] || fail "a newer file removed before the limit was met"
+ok "size: oldest gone files removed until under STARTPATH_KEEP_MB"
+# Once a minute: a new old file survives the next process.
+mk "$dead-$old" 1M
+STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+[ -e "$O/$dead-$old.ring" ] || fail "scanned again within a minute"
+ok "at most one scan a minute"
