@@ -57,7 +57,23 @@ void sp_resolve_all(void)
 
 static void out_write(const char *buf, size_t n)
 {
-	int fd = log_fd >= 0 ? log_fd : 2;
+	int fd;
+
+	if (log_fd < 0 && log_path[0]) {
+		/* Opened at the first message: no file for a quiet process. */
+		log_fd = (int)sp_raw_syscall6(SYS_openat, AT_FDCWD, (long)log_path,
+					      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600, 0, 0);
+		if (log_fd >= 0 && log_fd < 3) {
+			/* Never hold a standard descriptor the program may reuse. */
+			int hi = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
+
+			close(log_fd);
+			log_fd = hi;
+		}
+		if (log_fd < 0)
+			log_path[0] = '\0'; /* stderr from now on */
+	}
+	fd = log_fd >= 0 ? log_fd : 2;
 
 	while (n) {
 		long w = sp_raw_syscall6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
@@ -356,20 +372,8 @@ static void setup_log(void)
 			sp_say_once(SP_MSG_CONFIG, "%s=%s is not 0..3; debug output off", SP_ENV_DEBUG, d);
 		}
 	}
-	if (l && *l) {
+	if (l && *l)
 		snprintf(log_path, sizeof(log_path), "%s.%d", l, sp_s.pid);
-		log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (log_fd >= 0 && log_fd < 3) {
-			/* Never hold a standard descriptor the program may reuse. */
-			int hi = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
-
-			close(log_fd);
-			log_fd = hi;
-		}
-		if (log_fd < 0)
-			sp_say_once(SP_MSG_CONFIG, "cannot open %s=%s: %s; messages go to stderr",
-				    SP_ENV_LOG, l, strerror(errno));
-	}
 }
 
 static void setup_prefixes(void)
