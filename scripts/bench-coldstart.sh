@@ -16,9 +16,11 @@ for c in containerd ctr runc; do
 	command -v $c >/dev/null || { echo "cold-start benchmark skipped: no $c"; exit 0; }
 done
 work=$(mktemp -d /tmp/startpath-bench.XXXXXX)
-trap 'ctrd_stop "$work/plain"; ctrd_stop "$work/lib"; rm -rf "$work"' EXIT
+# The library's files go where they go by default for root: tmpfs under /run.
+out=$(mktemp -d /run/startpath-bench.XXXXXX)
+trap 'ctrd_stop "$work/plain"; ctrd_stop "$work/lib"; rm -rf "$work" "$out"' EXIT
 ctrd_start "$work/plain" || exit 1
-ctrd_start "$work/lib" "$top/build/lib/libstartpath.so" || exit 1
+STARTPATH_OUT="$out" ctrd_start "$work/lib" "$top/build/lib/libstartpath.so" || exit 1
 ctrd_image "$work/plain" && ctrd_image "$work/lib" || exit 1
 run() { # run DIR ID -> ns
 	local t0 t1

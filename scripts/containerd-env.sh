@@ -6,6 +6,7 @@
 #                          config under DIR (preloading LIB if given, run under
 #                          WRAPPER, e.g. "strace -f -o F", if given)
 #   ctrd_image DIR         build and import docker.io/library/bb:latest
+#                          (its files go to DIR/out, or $STARTPATH_OUT)
 #   ctrd_ctr DIR ARGS...   ctr against it
 #   ctrd_stop DIR          stop it and unmount what it left
 ctrd_start() {
@@ -27,7 +28,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   address = "$d/debug.sock"
 EOT
 	if [ -n "$lib" ]; then
-		LD_PRELOAD="$lib" STARTPATH_DIR="$d/out" \
+		LD_PRELOAD="$lib" STARTPATH_DIR="${STARTPATH_OUT:-$d/out}" \
 			STARTPATH_PREFIXES="$d/root/io.containerd.snapshotter.v1.overlayfs:$d/state/io.containerd.runtime.v2.task" \
 			$wrap containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
 	else

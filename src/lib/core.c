@@ -34,6 +34,7 @@ SP_HIDDEN __thread struct sp_thread sp_t __attribute__((tls_model("initial-exec"
 SP_HIDDEN struct sp_state sp_s;
 
 static uint64_t said;          /* sp_say_once bits */
+static int json_off;           /* STARTPATH_JSON=0 */
 static int log_fd = -1;        /* STARTPATH_LOG file, else stderr */
 static char log_path[512];
 
@@ -426,6 +427,11 @@ static void sp_init(int argc, char **argv)
 		goto done;
 	}
 	setup_prefixes();
+	{
+		const char *j = getenv("STARTPATH_JSON");
+
+		json_off = j && strcmp(j, "0") == 0;
+	}
 	if (setup_dir() < 0 || ring_create(NULL, argc, argv) < 0)
 		goto done;
 	setup_carry();
@@ -617,7 +623,8 @@ static void write_json(void)
 	int fd = -1;
 	size_t len, off = 0;
 
-	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained || sp_t.shared)
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained || sp_t.shared ||
+	    json_off)
 		return;
 	if (sp_proc_from_ring(&sp_s.ring, &p) < 0)
 		return;

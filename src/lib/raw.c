@@ -14,8 +14,10 @@
  */
 #include "raw.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 SP_HIDDEN __thread struct sp_raw_area sp_raw __attribute__((tls_model("initial-exec")));
@@ -24,14 +26,31 @@ SP_HIDDEN uint64_t sp_raw_interest[8];
 _Static_assert(offsetof(struct sp_raw_area, busy) == SP_RAW_A_BUSY, "busy");
 _Static_assert(offsetof(struct sp_raw_area, saved_rsp) == SP_RAW_A_RSP, "rsp");
 _Static_assert(offsetof(struct sp_raw_area, ret) == SP_RAW_A_RET, "ret");
-_Static_assert(offsetof(struct sp_raw_area, stack) == SP_RAW_STACK_OFF, "stack");
+_Static_assert(offsetof(struct sp_raw_area, top) == SP_RAW_A_TOP, "top");
+_Static_assert(offsetof(struct sp_raw_area, base) == SP_RAW_A_BASE, "base");
+_Static_assert(offsetof(struct sp_raw_area, save) == SP_RAW_A_SAVE, "save");
 _Static_assert(offsetof(struct sp_raw_regs, r9) == 264, "regs");
 
-/* Environment buffers for a raw exec: the envp handed to the kernel must
- * outlive the C hook, and a vfork child must not allocate. */
+/* Environment buffers for a raw exec, at the bottom of the thread's private
+ * mapping: the envp handed to the kernel must outlive the C hook, and a
+ * vfork child must not allocate. */
 #define RAW_ENV_MAX 2048
-static __thread char *raw_env[RAW_ENV_MAX] __attribute__((tls_model("initial-exec")));
-static __thread char raw_envbuf[4096] __attribute__((tls_model("initial-exec")));
+#define RAW_ENVBUF (SP_RAW_ENV_AREA - RAW_ENV_MAX * sizeof(char *))
+
+static pthread_key_t stack_key;
+static int stack_key_ok;
+
+/* Thread exit: give the private mapping back. */
+static void stack_free(void *base)
+{
+	if (base)
+		munmap(base, SP_RAW_MAP_SIZE);
+}
+
+void sp_raw_init_keys(void)
+{
+	stack_key_ok = pthread_key_create(&stack_key, stack_free) == 0;
+}
 
 /* The first fields of struct clone_args (linux/sched.h). */
 struct clone3_head {
@@ -55,7 +74,10 @@ static int raw_exec(struct sp_raw_regs *r, struct sp_raw_inflight *in)
 	unsigned argc = sp_exec_strs(path, argv, strs);
 	int added;
 
-	env = sp_child_env(envp, raw_env, RAW_ENV_MAX, raw_envbuf, sizeof(raw_envbuf), &added);
+	char **raw_env = (char **)sp_raw.base;
+	char *raw_envbuf = (char *)sp_raw.base + RAW_ENV_MAX * sizeof(char *);
+
+	env = sp_child_env(envp, raw_env, RAW_ENV_MAX, raw_envbuf, RAW_ENVBUF, &added);
 	if (env != envp) {
 		if (at)
 			r->r10 = (uint64_t)env;
@@ -81,6 +103,11 @@ int sp_raw_pre(struct sp_raw_regs *r)
 	in->f.on = 0;
 	in->nr = nr;
 	in->flags = 0;
+	if (!sp_raw.keyed && !sp_t.shared) {
+		sp_raw.keyed = 1;
+		if (stack_key_ok)
+			pthread_setspecific(stack_key, (void *)sp_raw.base);
+	}
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.busy)
 		return SP_ACT_PASS;
 	switch (nr) {

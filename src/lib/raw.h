@@ -19,13 +19,17 @@
 #define SP_ACT_PASS    1 /* syscall, nothing recorded */
 #define SP_ACT_CLONEVM 2 /* syscall; the child (rax 0) returns untouched */
 
-/* Layout of the TLS area (raw_entry.S uses these offsets). */
+/* Layout of the TLS area (raw_entry.S uses these offsets).  The area is
+ * small: static TLS is zeroed for every thread a program creates, so the
+ * private stack is mapped on a thread's first recorded call instead. */
 #define SP_RAW_A_BUSY   0
 #define SP_RAW_A_RSP    8
 #define SP_RAW_A_RET    16
-#define SP_RAW_STACK_OFF 4096
-#define SP_RAW_STACK_SIZE (64 * 1024)
-#define SP_RAW_A_TOP    (SP_RAW_STACK_OFF + SP_RAW_STACK_SIZE)
+#define SP_RAW_A_TOP    24   /* private stack top, 0 until mapped */
+#define SP_RAW_A_BASE   32   /* the mapping: env buffers, then the stack */
+#define SP_RAW_A_SAVE   40   /* 8 registers while mapping it */
+#define SP_RAW_MAP_SIZE (96 * 1024)
+#define SP_RAW_ENV_AREA (24 * 1024)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -49,13 +53,14 @@ struct sp_raw_area {
 	uint64_t busy;
 	uint64_t saved_rsp;
 	uint64_t ret;
-	uint64_t pad;
+	uint64_t top;
+	uint64_t base;
+	uint64_t save[8];
+	int keyed;                     /* thread-exit destructor registered */
+	int clonevm_pending;
 	struct sp_raw_inflight cur;    /* the call between pre and post */
 	struct sp_raw_inflight vfork;  /* a CLONE_VM clone: the child may record
 					  calls of its own meanwhile */
-	int clonevm_pending;
-	char pad2[SP_RAW_STACK_OFF - 32 - 2 * sizeof(struct sp_raw_inflight) - sizeof(int)];
-	char stack[SP_RAW_STACK_SIZE] __attribute__((aligned(16)));
 };
 
 extern SP_HIDDEN __thread struct sp_raw_area sp_raw __attribute__((tls_model("initial-exec")));
@@ -67,6 +72,9 @@ SP_HIDDEN int sp_raw_pre(struct sp_raw_regs *r);
 SP_HIDDEN void sp_raw_post(struct sp_raw_regs *r);
 SP_HIDDEN void sp_raw_entry_pre(void);
 SP_HIDDEN void sp_raw_entry_post(void);
+
+/* Create the key whose destructor unmaps a thread's private stack. */
+SP_HIDDEN void sp_raw_init_keys(void);
 
 /* Find and rewrite the main executable's syscall sites (constructor). */
 SP_HIDDEN void sp_raw_setup(void);

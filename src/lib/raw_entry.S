@@ -82,10 +82,13 @@ sp_raw_entry_pre:
 	AREA
 	cmpq	$0, SP_RAW_A_BUSY(%rcx)
 	jne	.Lbusy
+	cmpq	$0, SP_RAW_A_TOP(%rcx)
+	je	.Lmap
+.Lmapped:
 	movq	$1, SP_RAW_A_BUSY(%rcx)
 	movq	%rsp, SP_RAW_A_RSP(%rcx)
 	movq	%r11, SP_RAW_A_RET(%rcx)
-	leaq	SP_RAW_A_TOP(%rcx), %rsp
+	movq	SP_RAW_A_TOP(%rcx), %rsp
 	SAVE
 	movq	%rsp, %rdi
 	cld
@@ -103,6 +106,42 @@ sp_raw_entry_pre:
 .Lbusy:
 	addq	$4 * SP_ACT_PASS, %r11
 	jmp	*%r11
+	/* This thread's first recorded call: map its private stack with a
+	 * raw mmap, keeping every register in the TLS area meanwhile. */
+.Lmap:
+	movq	%rax, SP_RAW_A_SAVE+0(%rcx)
+	movq	%rdi, SP_RAW_A_SAVE+8(%rcx)
+	movq	%rsi, SP_RAW_A_SAVE+16(%rcx)
+	movq	%rdx, SP_RAW_A_SAVE+24(%rcx)
+	movq	%r10, SP_RAW_A_SAVE+32(%rcx)
+	movq	%r8, SP_RAW_A_SAVE+40(%rcx)
+	movq	%r9, SP_RAW_A_SAVE+48(%rcx)
+	movq	%r11, SP_RAW_A_SAVE+56(%rcx)
+	movl	$9, %eax			/* mmap */
+	xorl	%edi, %edi
+	movl	$SP_RAW_MAP_SIZE, %esi
+	movl	$3, %edx			/* PROT_READ|PROT_WRITE */
+	movl	$0x24022, %r10d			/* MAP_PRIVATE|ANONYMOUS|NORESERVE|STACK */
+	movq	$-1, %r8
+	xorl	%r9d, %r9d
+	syscall
+	AREA
+	cmpq	$-4095, %rax
+	jae	1f				/* no memory: pass this call through */
+	movq	%rax, SP_RAW_A_BASE(%rcx)
+	addq	$SP_RAW_MAP_SIZE, %rax
+	movq	%rax, SP_RAW_A_TOP(%rcx)
+1:	movq	SP_RAW_A_SAVE+0(%rcx), %rax
+	movq	SP_RAW_A_SAVE+8(%rcx), %rdi
+	movq	SP_RAW_A_SAVE+16(%rcx), %rsi
+	movq	SP_RAW_A_SAVE+24(%rcx), %rdx
+	movq	SP_RAW_A_SAVE+32(%rcx), %r10
+	movq	SP_RAW_A_SAVE+40(%rcx), %r8
+	movq	SP_RAW_A_SAVE+48(%rcx), %r9
+	movq	SP_RAW_A_SAVE+56(%rcx), %r11
+	cmpq	$0, SP_RAW_A_TOP(%rcx)
+	jne	.Lmapped
+	jmp	.Lbusy
 	.size	sp_raw_entry_pre, .-sp_raw_entry_pre
 
 	.globl	sp_raw_entry_post
@@ -114,7 +153,7 @@ sp_raw_entry_post:
 	movq	$1, SP_RAW_A_BUSY(%rcx)
 	movq	%rsp, SP_RAW_A_RSP(%rcx)
 	movq	%r11, SP_RAW_A_RET(%rcx)
-	leaq	SP_RAW_A_TOP(%rcx), %rsp
+	movq	SP_RAW_A_TOP(%rcx), %rsp
 	SAVE
 	movq	%rsp, %rdi
 	cld

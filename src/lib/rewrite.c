@@ -777,6 +777,7 @@ void sp_raw_setup(void)
 
 	if (env && strcmp(env, "0") == 0)
 		return;
+	sp_raw_init_keys();
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
