@@ -150,6 +150,7 @@ START_TEST(test_missing_phases)
 	ck_assert(!phase(&m, "pivot_root")->seen);
 	ck_assert_uint_ge(m.nmissing, 2);
 	free(m.procs);
+	free(m.calls);
 	sp_dataset_free(&ds);
 }
 END_TEST
