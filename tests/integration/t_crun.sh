@@ -5,7 +5,11 @@
 # 50 microseconds.  strace only ever adds time (its stops are serialised
 # across the traced processes, so a call made while another process is busy
 # waits), so each tool's least perturbed figure, its minimum over N runs,
-# is compared.  A kernel operation whose own duration differs between the
+# is compared.  strace's -T also includes part of its own stop handling
+# (tens of µs a call, up to ~100 µs for a freshly exec'd tracee's first
+# calls), so strace may read up to 50 µs more on top of the bound, never
+# less: an in-process figure below the kernel's would be wrong, one below
+# strace's is expected.  A kernel operation whose own duration differs between the
 # two kinds of run (cgroup2's mount is ~10 µs or ~10 ms, and always the
 # latter under strace) is then compared on the same call instance instead:
 # strace -f -T of a run under startpath, for calls of 1 ms or more.
@@ -26,13 +30,13 @@ for i in $(seq 1 "$N"); do
 		crun --root "$TMP/state" --cgroup-manager=disabled run "st$i") || fail "crun under strace: $out"
 	sleep 0.3
 done
-for i in 1 2 3; do
+for i in 1 2 3 4 5; do
 	in_cgroup2_ns strace -f -T -qq -e raw=all -e signal=none -e trace=mount,umount2,pivot_root \
 		-o "$TMP/sb$i" "$SP" run -q -o "$TMP/ss$i" -- crun --root "$TMP/state" \
 		--cgroup-manager=disabled run "ss$i" >/dev/null || fail "crun under strace and startpath"
 	sleep 0.3
 done
-ok "$N runs each, 3 under both"
+ok "$N runs each, 5 under both"
 check "$TMP/sp1" '.maps | length == 1' "one map"
 check "$TMP/sp1" '.maps[0].container_id == "sp1" and .maps[0].profile == "crun"' "container id"
 for ph in runtime_create namespace_setup rootfs_setup pivot_root task_start process_exec; do
@@ -52,7 +56,7 @@ for i in $(seq 1 "$N"); do
 	[ "$(cut -d' ' -f1 "$TMP/a$i")" = "$(cut -d' ' -f1 "$TMP/b$i")" ] ||
 		fail "run $i: startpath and strace saw different call sequences ($(wc -l <"$TMP/a$i") vs $(wc -l <"$TMP/b$i"))"
 done
-for i in 1 2 3; do
+for i in 1 2 3 4 5; do
 	report_json "$TMP/ss$i" | jq -r '[.processes[].spans[] | select(.call=="mount" or .call=="umount2" or .call=="pivot_root")] | sort_by(.t0) | .[] | "\(.call) \(.dur_ns / 1000)"' >"$TMP/sa$i"
 	sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*<\([0-9.]*\)>$/\1 \2/p' "$TMP/sb$i" |
 		awk '{printf "%s %.3f\n", $1, $2 * 1e6}' >"$TMP/sc$i"
@@ -69,14 +73,18 @@ for k in $(seq 1 "$n"); do
 	read -r a amin amax < <(for i in $(seq 1 "$N"); do sed -n "${k}p" "$TMP/a$i" | cut -d' ' -f2; done | stats)
 	read -r b bmin bmax < <(for i in $(seq 1 "$N"); do sed -n "${k}p" "$TMP/b$i" | cut -d' ' -f2; done | stats)
 	v=$(awk -v a="$amin" -v b="$bmin" 'BEGIN {
-		d = a - b; if (d < 0) d = -d
-		print (d <= 50 || d <= 0.2 * b) ? "ok" : "OFF" }')
+		d = b - a  # how much more strace says
+		tol = 0.2 * b; if (tol < 50) tol = 50
+		print (d <= tol + 50 && -d <= tol) ? "ok" : "OFF" }')
 	if [ "$v" = OFF ]; then
 		# Same call instance, under both tools: pairs (startpath, strace).
-		same=$(for i in 1 2 3; do
+		# Most pairs (a scheduling delay of the tracee's exit stop can
+		# land in one): at least 3 of 5 within 20%, all of 1 ms or more.
+		same=$(for i in 1 2 3 4 5; do
 			echo "$(sed -n "${k}p" "$TMP/sa$i" | cut -d' ' -f2) $(sed -n "${k}p" "$TMP/sc$i" | cut -d' ' -f2)"
-		done | awk '{ d = $1 - $2; if (d < 0) d = -d; if ($2 < 1000 || d > 0.2 * $2) bad = 1
-			s = s sprintf(" %.0f/%.0f", $1, $2) } END { print (bad ? "OFF" : "ok-same-run") s }')
+		done | awk '{ d = $1 - $2; if (d < 0) d = -d; if ($2 < 1000) short = 1
+			if (d <= 0.2 * $2) good++
+			s = s sprintf(" %.0f/%.0f", $1, $2) } END { print (short || good < 3 ? "OFF" : "ok-same-run") s }')
 		v=$same
 	fi
 	[ "${v%% *}" = OFF ] && bad=$((bad + 1))
