@@ -207,149 +207,29 @@ static long sys_exec(long n, long a1, long a2, long a3, long a4, long a5, long a
  */
 SP_HIDDEN long sp_syscall_hooked(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-	const char *strs[5] = { 0 };
-	char up[256];
-	unsigned call;
-	uint64_t x0 = 0, x1 = 0, x2 = 0;
-	unsigned nstr = 0;
+	const uint64_t a[6] = { (uint64_t)a1, (uint64_t)a2, (uint64_t)a3, (uint64_t)a4,
+				(uint64_t)a5, (uint64_t)a6 };
+	struct sp_sysrec d;
 	struct sp_frame c;
+	unsigned call;
+	uint64_t x0, x1;
 	long rc;
 	int err;
 
 	if (!sp_ready() || sp_t.busy)
 		return PASS();
-	switch (n) {
-	case SYS_mount:
-		nstr = sp_mount_strs((const char *)a1, (const char *)a2, (const char *)a3,
-				     (unsigned long)a4, (const void *)a5, strs, up, sizeof(up), &x1);
-		call = SP_C_MOUNT;
-		x0 = (uint64_t)a4;
-		break;
-	case SYS_umount2:
-		strs[0] = (const char *)a1;
-		nstr = 1;
-		call = SP_C_UMOUNT2;
-		x0 = (uint64_t)a2;
-		break;
-	case SYS_pivot_root:
-		strs[0] = (const char *)a1;
-		strs[1] = (const char *)a2;
-		nstr = 2;
-		call = SP_C_PIVOT_ROOT;
-		break;
-	case SYS_chroot:
-		strs[0] = (const char *)a1;
-		nstr = 1;
-		call = SP_C_CHROOT;
-		break;
-	case SYS_clone:
-		call = SP_C_CLONE;
-		x0 = (uint64_t)a1;
-		x1 = a2 != 0;
-		break;
-	case SYS_clone3: {
-		const struct clone3_head *ca = (const struct clone3_head *)a1;
-
-		call = SP_C_CLONE3;
-		if (ca && (size_t)a2 >= 48) {
-			x0 = ca->flags;
-			x1 = ca->stack != 0;
-		}
-		break;
-	}
-	case SYS_fork:
-		call = SP_C_FORK;
-		break;
-	case SYS_execve:
-	case SYS_execveat:
+	if (n == SYS_execve || n == SYS_execveat)
 		return sys_exec(n, a1, a2, a3, a4, a5, a6);
-	case SYS_unshare:
-		call = SP_C_UNSHARE;
-		x0 = (uint64_t)a1;
-		break;
-	case SYS_setns:
-		call = SP_C_SETNS;
-		x0 = (uint64_t)a1;
-		x1 = (uint64_t)a2;
-		break;
-	case SYS_fsopen:
-		strs[0] = (const char *)a1;
-		nstr = 1;
-		call = SP_C_FSOPEN;
-		x0 = (uint64_t)a2;
-		break;
-	case SYS_fsconfig:
-		strs[0] = (const char *)a3;
-		strs[1] = a2 == 1 ? (const char *)a4 : NULL;
-		nstr = 2;
-		call = SP_C_FSCONFIG;
-		x0 = (uint64_t)a1;
-		x1 = (uint64_t)a2;
-		x2 = (uint64_t)a5;
-		break;
-	case SYS_fsmount:
-		call = SP_C_FSMOUNT;
-		x0 = (uint64_t)a1;
-		x1 = (uint64_t)a2;
-		x2 = (uint64_t)a3;
-		break;
-	case SYS_move_mount:
-		strs[0] = (const char *)a2;
-		strs[1] = (const char *)a4;
-		nstr = 2;
-		call = SP_C_MOVE_MOUNT;
-		x0 = (uint64_t)a1;
-		x1 = (uint64_t)a3;
-		x2 = (uint64_t)a5;
-		break;
-	case SYS_open_tree:
-		strs[0] = (const char *)a2;
-		nstr = 1;
-		call = SP_C_OPEN_TREE;
-		x0 = (uint64_t)a1;
-		x1 = (uint64_t)a3;
-		break;
-	case SYS_mount_setattr:
-		strs[0] = (const char *)a2;
-		nstr = 1;
-		call = SP_C_MOUNT_SETATTR;
-		x0 = (uint64_t)a1;
-		x1 = (uint64_t)a3;
-		x2 = a4 && a5 >= 8 ? *(const uint64_t *)a4 : 0;
-		break;
-	case SYS_mkdir:
-	case SYS_mkdirat:
-		strs[0] = (const char *)(n == SYS_mkdir ? a1 : a2);
-		if (!sp_prefix_match(strs[0]))
-			return PASS();
-		nstr = 1;
-		call = n == SYS_mkdir ? SP_C_MKDIR : SP_C_MKDIRAT;
-		x0 = (uint64_t)(n == SYS_mkdir ? a2 : a3);
-		x1 = n == SYS_mkdir ? 0 : (uint64_t)a1;
-		break;
-	case SYS_rename:
-		strs[0] = (const char *)a1;
-		strs[1] = (const char *)a2;
-		goto rename_common;
-	case SYS_renameat:
-	case SYS_renameat2:
-		strs[0] = (const char *)a2;
-		strs[1] = (const char *)a4;
-rename_common:
-		if (!sp_prefix_match(strs[0]) && !sp_prefix_match(strs[1]))
-			return PASS();
-		nstr = 2;
-		call = n == SYS_rename ? SP_C_RENAME : n == SYS_renameat ? SP_C_RENAMEAT
-						       : SP_C_RENAMEAT2;
-		x0 = n == SYS_renameat2 ? (uint64_t)a5 : 0;
-		break;
-	case SYS_exit_group:
+	if (n == SYS_exit_group) {
 		sp_event(SP_K_PEXIT, a1, NULL);
 		return PASS();
-	default:
-		return PASS();
 	}
-	sp_enter(&c, call, SP_SRC_SYSCALL, strs, nstr, x0, x1, x2);
+	if (sp_sys_decode(n, a, &d) < 0)
+		return PASS();
+	call = d.call;
+	x0 = d.x[0];
+	x1 = d.x[1];
+	sp_enter(&c, call, SP_SRC_SYSCALL, d.strs, d.nstr, d.x[0], d.x[1], d.x[2]);
 	rc = PASS();
 	err = errno;
 	if (rc == 0 && (call == SP_C_CLONE || call == SP_C_CLONE3 || call == SP_C_FORK)) {

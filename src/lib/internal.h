@@ -120,6 +120,20 @@ SP_HIDDEN unsigned sp_mount_strs(const char *source, const char *target, const c
 				 unsigned long flags, const void *data, const char *strs[5],
 				 char *up, size_t uplen, uint64_t *lowerdirs);
 
+/* A system call as its record keeps it (sysdecode.c). */
+struct sp_sysrec {
+	unsigned call;
+	unsigned nstr;
+	const char *strs[6];
+	uint64_t x[3];
+	char up[256];      /* an overlay mount's upper dir */
+};
+
+/* Decode syscall nr with raw arguments a[0..5]: 0 and *r filled if it is
+ * recorded, -1 if not (another number, exec, exit_group, or mkdir/rename
+ * outside the prefixes).  No allocation, async-signal-safe. */
+SP_HIDDEN int sp_sys_decode(long nr, const uint64_t a[6], struct sp_sysrec *r);
+
 /* Fill the syscall() filter's bitmap (entry.S). */
 SP_HIDDEN void sp_syscall_setup(void);
 

@@ -52,11 +52,6 @@ void sp_raw_init_keys(void)
 	stack_key_ok = pthread_key_create(&stack_key, stack_free) == 0;
 }
 
-/* The first fields of struct clone_args (linux/sched.h). */
-struct clone3_head {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack;
-};
-
 static int is_clone(unsigned call)
 {
 	return call == SP_C_CLONE || call == SP_C_CLONE3 || call == SP_C_FORK ||
@@ -92,11 +87,9 @@ static int raw_exec(struct sp_raw_regs *r, struct sp_raw_inflight *in)
 
 int sp_raw_pre(struct sp_raw_regs *r)
 {
+	const uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
 	struct sp_raw_inflight *in = &sp_raw.cur;
-	const char *strs[5] = { 0 };
-	char up[256];
-	unsigned nstr = 0, call;
-	uint64_t x0 = 0, x1 = 0, x2 = 0;
+	struct sp_sysrec d;
 	long nr = (long)r->rax;
 	int saved = errno, act = SP_ACT_NORMAL;
 
@@ -110,157 +103,29 @@ int sp_raw_pre(struct sp_raw_regs *r)
 	}
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.busy)
 		return SP_ACT_PASS;
-	switch (nr) {
-	case SYS_mount:
-		nstr = sp_mount_strs((const char *)r->rdi, (const char *)r->rsi, (const char *)r->rdx,
-				     r->r10, (const void *)r->r8, strs, up, sizeof(up), &x1);
-		call = SP_C_MOUNT;
-		x0 = r->r10;
-		break;
-	case SYS_umount2:
-		strs[0] = (const char *)r->rdi;
-		nstr = 1;
-		call = SP_C_UMOUNT2;
-		x0 = r->rsi;
-		break;
-	case SYS_pivot_root:
-		strs[0] = (const char *)r->rdi;
-		strs[1] = (const char *)r->rsi;
-		nstr = 2;
-		call = SP_C_PIVOT_ROOT;
-		break;
-	case SYS_chroot:
-		strs[0] = (const char *)r->rdi;
-		nstr = 1;
-		call = SP_C_CHROOT;
-		break;
-	case SYS_clone:
-	case SYS_clone3:
-	case SYS_vfork:
-	case SYS_fork: {
-		uint64_t flags = 0, stack = 0;
-
-		if (nr == SYS_clone) {
-			flags = r->rdi;
-			stack = r->rsi;
-			call = SP_C_CLONE;
-		} else if (nr == SYS_clone3) {
-			const struct clone3_head *ca = (const struct clone3_head *)r->rdi;
-
-			if (ca && r->rsi >= sizeof(*ca)) {
-				flags = ca->flags;
-				stack = ca->stack;
-			}
-			call = SP_C_CLONE3;
-		} else if (nr == SYS_vfork) {
-			flags = CLONE_VM | CLONE_VFORK;
-			call = SP_C_VFORK;
-		} else {
-			call = SP_C_FORK;
-		}
-		x0 = flags;
-		x1 = stack != 0;
-		in->flags = flags;
-		if ((flags & CLONE_VM) || stack) {
-			/* The child must leave the stub without C; the parent's
-			 * post finds its call in sp_raw.vfork. */
-			in = &sp_raw.vfork;
-			in->nr = nr;
-			in->flags = flags;
-			act = SP_ACT_CLONEVM;
-		}
-		break;
-	}
-	case SYS_execve:
-	case SYS_execveat:
+	if (nr == SYS_execve || nr == SYS_execveat) {
 		act = raw_exec(r, in);
 		errno = saved;
 		return in->f.on ? act : SP_ACT_PASS;
-	case SYS_unshare:
-		call = SP_C_UNSHARE;
-		x0 = r->rdi;
-		break;
-	case SYS_setns:
-		call = SP_C_SETNS;
-		x0 = r->rdi;
-		x1 = r->rsi;
-		break;
-	case SYS_fsopen:
-		strs[0] = (const char *)r->rdi;
-		nstr = 1;
-		call = SP_C_FSOPEN;
-		x0 = r->rsi;
-		break;
-	case SYS_fsconfig:
-		strs[0] = (const char *)r->rdx;
-		strs[1] = r->rsi == 1 ? (const char *)r->r10 : NULL;
-		nstr = 2;
-		call = SP_C_FSCONFIG;
-		x0 = r->rdi;
-		x1 = r->rsi;
-		x2 = r->r8;
-		break;
-	case SYS_fsmount:
-		call = SP_C_FSMOUNT;
-		x0 = r->rdi;
-		x1 = r->rsi;
-		x2 = r->rdx;
-		break;
-	case SYS_move_mount:
-		strs[0] = (const char *)r->rsi;
-		strs[1] = (const char *)r->r10;
-		nstr = 2;
-		call = SP_C_MOVE_MOUNT;
-		x0 = r->rdi;
-		x1 = r->rdx;
-		x2 = r->r8;
-		break;
-	case SYS_open_tree:
-		strs[0] = (const char *)r->rsi;
-		nstr = 1;
-		call = SP_C_OPEN_TREE;
-		x0 = r->rdi;
-		x1 = r->rdx;
-		break;
-	case SYS_mount_setattr:
-		strs[0] = (const char *)r->rsi;
-		nstr = 1;
-		call = SP_C_MOUNT_SETATTR;
-		x0 = r->rdi;
-		x1 = r->rdx;
-		x2 = r->r10 && r->r8 >= 8 ? *(const uint64_t *)r->r10 : 0;
-		break;
-	case SYS_mkdir:
-	case SYS_mkdirat:
-		strs[0] = (const char *)(nr == SYS_mkdir ? r->rdi : r->rsi);
-		if (!sp_prefix_match(strs[0]))
-			return SP_ACT_PASS;
-		nstr = 1;
-		call = nr == SYS_mkdir ? SP_C_MKDIR : SP_C_MKDIRAT;
-		x0 = nr == SYS_mkdir ? r->rsi : r->rdx;
-		x1 = nr == SYS_mkdir ? 0 : r->rdi;
-		break;
-	case SYS_rename:
-	case SYS_renameat:
-	case SYS_renameat2:
-		strs[0] = (const char *)(nr == SYS_rename ? r->rdi : r->rsi);
-		strs[1] = (const char *)(nr == SYS_rename ? r->rsi : r->r10);
-		if (!sp_prefix_match(strs[0]) && !sp_prefix_match(strs[1]))
-			return SP_ACT_PASS;
-		nstr = 2;
-		call = nr == SYS_rename ? SP_C_RENAME : nr == SYS_renameat ? SP_C_RENAMEAT
-						       : SP_C_RENAMEAT2;
-		x0 = nr == SYS_renameat2 ? r->r8 : 0;
-		break;
-	case SYS_exit_group:
+	}
+	if (nr == SYS_exit_group) {
 		sp_event(SP_K_PEXIT, (long)(int)r->rdi, NULL);
 		sp_flush_exit();
 		errno = saved;
 		return SP_ACT_PASS;
-	default:
-		return SP_ACT_PASS;
 	}
-	sp_enter(&in->f, call, SP_SRC_RAW, strs, nstr, x0, x1, x2);
+	if (sp_sys_decode(nr, a, &d) < 0)
+		return SP_ACT_PASS;
+	if (is_clone(d.call) && ((d.x[0] & CLONE_VM) || d.x[1])) {
+		/* The child must leave the stub without C; the parent's post
+		 * finds its call in sp_raw.vfork (the child may record calls of
+		 * its own meanwhile). */
+		in = &sp_raw.vfork;
+		in->nr = nr;
+		act = SP_ACT_CLONEVM;
+	}
+	in->flags = d.x[0];
+	sp_enter(&in->f, d.call, SP_SRC_RAW, d.strs, d.nstr, d.x[0], d.x[1], d.x[2]);
 	if (!in->f.on) {
 		errno = saved;
 		return SP_ACT_PASS;
