@@ -91,14 +91,13 @@ $(CLI): $(CLI_OBJ) $(COMMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(CJSON_LIBS) -lm $(LDFLAGS)
 
-$(B)/tests/%: tests/unit/%.c $(COMMON_OBJ)
+CLI_LIB_OBJ := $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
+$(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(CLI_LIB_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(SAN) $(CHECK_CFLAGS) -Isrc/cli $(CFLAGS) -o $@ $< \
-		$(COMMON_OBJ) $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ)) \
+		$(COMMON_OBJ) $(CLI_LIB_OBJ) \
 		$(CJSON_LIBS) $(CHECK_LIBS) -lpthread -lm $(LDFLAGS)
-
-$(B)/tests/check_cli: $(CLI_OBJ)
 
 $(B)/progs/libctorhook.so: tests/progs/lib/ctorhook.c
 	@mkdir -p $(dir $@)

@@ -50,6 +50,20 @@ int sp_cmd_run(int argc, char **argv);
 int sp_cmd_report(int argc, char **argv);
 int sp_cmd_dump(int argc, char **argv);
 
+/* Run cmd with the library preloaded and STARTPATH_DIR=dir; wait.  Returns
+ * its exit code (128+N for signal N), or -1 if it could not be started.
+ * keep_stdout 0 sends its stdout to /dev/null. */
+int sp_run_traced(char **cmd, const char *libpath, const char *dir, const char *prefixes,
+		  int keep_stdout, uint64_t *t0, uint64_t *t1);
+/* libstartpath.so next to this program (build tree or installed). */
+int sp_find_lib(char *out, size_t len);
+/* Make dir; remove startpath files of an earlier run in it. */
+int sp_prepare_dir(const char *dir);
+int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status);
+
+int sp_cmd_bench(int argc, char **argv);
+int sp_cmd_diff(int argc, char **argv);
+
 /* Messages: "startpath: ..." on stderr. */
 void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -14,6 +14,8 @@ static const char usage[] =
 	"Commands:\n"
 	"  run [OPTIONS] -- CMD...   run CMD under libstartpath.so and print its Start Path Map\n"
 	"  report DIR [OPTIONS]      print the Start Path Map(s) recorded in DIR\n"
+	"  bench -n N [OPTIONS] -- CMD...  N cold starts, per-phase statistics\n"
+	"  diff BASE.json NEW.json   compare two benches; exit 1 on a regression\n"
 	"  dump FILE.ring            print one ring file as a per-process JSON document\n"
 	"  version                   print the version\n"
 	"  help [COMMAND]            this text, or a command's\n"
@@ -38,6 +40,10 @@ int main(int argc, char **argv)
 				return sp_cmd_run(2, h);
 			if (strcmp(argv[2], "report") == 0)
 				return sp_cmd_report(2, h);
+			if (strcmp(argv[2], "bench") == 0)
+				return sp_cmd_bench(2, h);
+			if (strcmp(argv[2], "diff") == 0)
+				return sp_cmd_diff(2, h);
 		}
 		fputs(usage, stdout);
 		return SP_EXIT_OK;
@@ -50,6 +56,10 @@ int main(int argc, char **argv)
 		return sp_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return sp_cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "bench") == 0)
+		return sp_cmd_bench(argc - 1, argv + 1);
+	if (strcmp(cmd, "diff") == 0)
+		return sp_cmd_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "dump") == 0)
 		return sp_cmd_dump(argc - 1, argv + 1);
 	sp_err("unknown command '%s'", cmd);

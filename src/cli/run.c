@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -155,7 +156,62 @@ static const char run_usage[] =
 	"  -q, --quiet         do not print the map (read it later with startpath report)\n"
 	"  -h, --help          this text\n";
 
-static int find_lib(char *out, size_t len)
+int sp_run_traced(char **cmd, const char *libpath, const char *dir, const char *prefixes,
+		  int keep_stdout, uint64_t *t0, uint64_t *t1)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	const char *have = getenv("LD_PRELOAD");
+	size_t l = strlen(libpath) + (have ? strlen(have) : 0) + 2;
+	char *preload = malloc(l);
+	int status;
+	pid_t pid;
+
+	if (!preload)
+		return -1;
+	snprintf(preload, l, "%s%s%s", libpath, have && *have ? ":" : "", have ? have : "");
+	fflush(stdout);
+	*t0 = mono_ns();
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	pid = fork();
+	if (pid < 0) {
+		sp_err("fork: %s", strerror(errno));
+		free(preload);
+		return -1;
+	}
+	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		if (!keep_stdout) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			if (fd >= 0) {
+				dup2(fd, 1);
+				close(fd);
+			}
+		}
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("STARTPATH_DIR", dir, 1);
+		if (prefixes && prefixes[0])
+			setenv("STARTPATH_PREFIXES", prefixes, 1);
+		execvp(cmd[0], cmd);
+		sp_err("cannot run %s: %s", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	free(preload);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			sp_err("waitpid: %s", strerror(errno));
+			return -1;
+		}
+	}
+	*t1 = mono_ns();
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int sp_find_lib(char *out, size_t len)
 {
 	static const char *const rel[] = { "../lib/libstartpath.so",
 					   "../lib/startpath/libstartpath.so",
@@ -182,7 +238,7 @@ static int find_lib(char *out, size_t len)
 }
 
 /* Make dir, remove startpath files of an earlier run from it. */
-static int prepare_dir(const char *dir)
+int sp_prepare_dir(const char *dir)
 {
 	DIR *d;
 	struct dirent *e;
@@ -213,7 +269,7 @@ static int prepare_dir(const char *dir)
 	return 0;
 }
 
-static int write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status)
+int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status)
 {
 	cJSON *j = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(j, "argv");
 	char path[PATH_MAX + 16];
@@ -254,11 +310,8 @@ int sp_cmd_run(int argc, char **argv)
 	struct sp_report_opts ro = { SP_FMT_TABLE, NULL, 0 };
 	const char *out = "startpath.out", *lib = NULL;
 	char libpath[PATH_MAX], dir[PATH_MAX], prefixes[4096] = "";
-	char *preload = NULL;
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
-	int c, quiet = 0, status, code;
+	int c, quiet = 0, code, stdout_fd_keep = 1;
 	uint64_t t0, t1;
-	pid_t pid;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:l:p:f:Cqh", opts, NULL)) != -1) {
@@ -311,56 +364,19 @@ int sp_cmd_run(int argc, char **argv)
 			sp_err("run: --lib %s: %s", lib, strerror(errno));
 			return SP_EXIT_USAGE;
 		}
-	} else if (find_lib(libpath, sizeof(libpath)) < 0) {
+	} else if (sp_find_lib(libpath, sizeof(libpath)) < 0) {
 		sp_err("run: cannot find libstartpath.so next to this program; use --lib PATH");
 		return SP_EXIT_USAGE;
 	}
-	if (prepare_dir(out) < 0 || !realpath(out, dir)) {
+	if (sp_prepare_dir(out) < 0 || !realpath(out, dir)) {
 		if (!dir[0])
 			sp_err("run: %s: %s", out, strerror(errno));
 		return SP_EXIT_USAGE;
 	}
-	{
-		const char *have = getenv("LD_PRELOAD");
-		size_t l = strlen(libpath) + (have ? strlen(have) : 0) + 2;
-
-		preload = malloc(l);
-		if (!preload)
-			return SP_EXIT_FAIL;
-		snprintf(preload, l, "%s%s%s", libpath, have && *have ? ":" : "", have ? have : "");
-	}
-	t0 = mono_ns();
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
-	pid = fork();
-	if (pid < 0) {
-		sp_err("run: fork: %s", strerror(errno));
-		free(preload);
+	code = sp_run_traced(&argv[optind], libpath, dir, prefixes, stdout_fd_keep, &t0, &t1);
+	if (code < 0)
 		return SP_EXIT_FAIL;
-	}
-	if (pid == 0) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		setenv("LD_PRELOAD", preload, 1);
-		setenv("STARTPATH_DIR", dir, 1);
-		if (prefixes[0])
-			setenv("STARTPATH_PREFIXES", prefixes, 1);
-		execvp(argv[optind], &argv[optind]);
-		sp_err("run: cannot run %s: %s", argv[optind], strerror(errno));
-		_exit(127);
-	}
-	free(preload);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			sp_err("run: waitpid: %s", strerror(errno));
-			return SP_EXIT_FAIL;
-		}
-	}
-	t1 = mono_ns();
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	write_run_json(dir, &argv[optind], t0, t1, code);
+	sp_write_run_json(dir, &argv[optind], t0, t1, code);
 	if (!quiet) {
 		struct sp_dataset ds;
 
