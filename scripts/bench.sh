@@ -23,3 +23,5 @@ echo
 "$top/build/bench/ringbench"
 echo
 "$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-20}"
+echo
+"$top/bench/diff-reliability.sh" 20 12

@@ -28,7 +28,7 @@ static const char diff_usage[] =
 	"p < alpha) and by more than the threshold.\n"
 	"\n"
 	"  -t, --threshold PCT  smallest change of the median that counts (default 10)\n"
-	"  -m, --min-ms MS      and at least this many milliseconds (default 0.5)\n"
+	"  -m, --min-ms MS      and at least this many milliseconds (default 1)\n"
 	"  -a, --alpha A        significance level (default 0.01)\n"
 	"  -f, --format FMT     table (default) or json (startpath/diff/v1)\n"
 	"  -h, --help           this text\n"
@@ -174,7 +174,7 @@ int sp_cmd_diff(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	double threshold = 10, min_ms = 0.5, alpha = 0.01;
+	double threshold = 10, min_ms = 1.0, alpha = 0.01;
 	int json = 0, c, regressions = 0;
 	struct bench base, cand;
 	cJSON *root = NULL, *arr = NULL;
