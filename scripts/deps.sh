@@ -4,7 +4,8 @@
 #   build  compiler, pkg-config, cJSON, Check, capstone
 #   test   build + crun, busybox-static, strace, jq, util-linux, binutils,
 #          containerd, runc, golang-go (a cgo test program), file
-#   demo   build + crun, busybox-static, jq, util-linux
+#   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
+#   ci     build + containerd, runc, busybox-static, jq (scripts/ci-coldstart.sh)
 # As root, missing packages are installed (and named); otherwise this stops
 # with the exact apt-get line to run.
 set -u
@@ -14,7 +15,8 @@ case $profile in
 build) ;;
 test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
-*) echo "deps.sh: unknown profile '$profile' (build, test, demo)" >&2; exit 2 ;;
+ci) pkgs+=(busybox-static jq containerd runc) ;;
+*) echo "deps.sh: unknown profile '$profile' (build, test, demo, ci)" >&2; exit 2 ;;
 esac
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "startpath: not a Debian system; make sure these are installed: ${pkgs[*]}" >&2

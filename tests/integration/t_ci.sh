@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# scripts/ci-coldstart.sh end to end with a small N: a bench of a private
+# containerd under the library (maps read from its directory), then the
+# comparison: exit 0 against itself, exit 1 against a baseline that was
+# much faster, exit 2 on a bad baseline.
+. "$(dirname "$0")/lib.sh"
+need_root
+for c in containerd ctr runc jq; do need_cmd $c; done
+CI="$TOP/scripts/ci-coldstart.sh"
+"$CI" -n 6 --save "$TMP/base.json" >"$TMP/o1" 2>&1 || fail "first run failed: $(tail -5 "$TMP/o1")"
+jq -e '.schema == "startpath/bench/v1" and .failed == 0 and
+	([.samples[] | select(.profile == "containerd")] | length == 6) and
+	([.phases[] | select(.name == "snapshot_mount") | .n] == [6])' "$TMP/base.json" >/dev/null ||
+	fail "the bench has no 6 containerd maps: $(jq -c '.samples[0]' "$TMP/base.json")"
+ok "6 cold starts benched, each with its containerd map"
+"$CI" -n 6 --baseline "$TMP/base.json" --save "$TMP/new.json" -- --threshold 1000 >"$TMP/o2" 2>&1 ||
+	fail "comparison with a loose threshold failed: $(tail -12 "$TMP/o2")"
+grep -q "0 regressions" "$TMP/o2" || fail "no diff table: $(tail -5 "$TMP/o2")"
+ok "second run compared with the first: no regression at --threshold 1000"
+# A baseline ten times faster in every phase: a regression, exit 1.
+jq '.phases |= map(.samples_ns |= map(. / 10))' "$TMP/base.json" >"$TMP/fast.json"
+"$TOP/build/bin/startpath" diff "$TMP/fast.json" "$TMP/new.json" >"$TMP/o3"; rc=$?
+[ $rc -eq 1 ] || fail "a 10x slower result was not a regression (exit $rc): $(cat "$TMP/o3")"
+ok "a 10x slower result against a fast baseline: exit 1"
+echo '{' >"$TMP/bad.json"
+"$CI" -n 2 --baseline "$TMP/bad.json" >"$TMP/o4" 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "bad baseline: exit $rc"
+ok "bad baseline: exit 2"
