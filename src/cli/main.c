@@ -17,6 +17,7 @@ static const char usage[] =
 	"  bench -n N [OPTIONS] -- CMD...  N cold starts, per-phase statistics\n"
 	"  diff BASE.json NEW.json   compare two benches; exit 1 on a regression\n"
 	"  dump FILE.ring            print one ring file as a per-process JSON document\n"
+	"  wrap -- RUNTIME ARGS...   run a runtime under the library (scripts/startpath-runc)\n"
 	"  version                   print the version\n"
 	"  help [COMMAND]            this text, or a command's\n"
 	"\n"
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
 		return sp_cmd_bench(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return sp_cmd_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "wrap") == 0)
+		return sp_cmd_wrap(argc - 1, argv + 1);
 	if (strcmp(cmd, "dump") == 0)
 		return sp_cmd_dump(argc - 1, argv + 1);
 	sp_err("unknown command '%s'", cmd);
