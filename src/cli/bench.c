@@ -38,6 +38,9 @@ static const char bench_usage[] =
 	"  -l, --lib PATH      libstartpath.so (default: next to this program)\n"
 	"  -k, --keep DIR      keep each run's files under DIR (default: removed)\n"
 	"  -q, --quiet         no progress line\n"
+	"      --ready-tcp HOST:PORT, --ready-cmd CMD, --ready-log REGEX\n"
+	"                      readiness probes, as in startpath run: process_exec ends\n"
+	"                      when one succeeds (time to ready)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Compare two result files with: startpath diff BASE.json NEW.json\n";
@@ -123,13 +126,14 @@ static void rm_tree(const char *dir)
 }
 
 /* The map of container `id` in dir, or -1.  Copies phase durations. */
-static int map_of(const char *dir, const char *id, struct sp_map **maps_out, int *nmaps_out,
-		  struct sp_dataset *ds, int *found)
+static int map_of(const char *dir, const char *id, uint64_t ready, struct sp_map **maps_out,
+		  int *nmaps_out, struct sp_dataset *ds, int *found)
 {
 	*found = -1;
 	if (sp_dataset_load(dir, ds) < 0)
 		return -1;
-	*nmaps_out = sp_maps_build(ds->procs, ds->nprocs, ds->have_run ? ds->run_t1 : 0, maps_out);
+	*nmaps_out = sp_maps_build_ready(ds->procs, ds->nprocs, ds->have_run ? ds->run_t1 : 0,
+					 ready ? ready : ds->ready_ns, maps_out);
 	if (*nmaps_out < 0)
 		return -1;
 	for (int i = 0; i < *nmaps_out; i++)
@@ -148,6 +152,9 @@ int sp_cmd_bench(int argc, char **argv)
 		{ "lib", required_argument, NULL, 'l' },
 		{ "keep", required_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "ready-tcp", required_argument, NULL, 1 },
+		{ "ready-cmd", required_argument, NULL, 2 },
+		{ "ready-log", required_argument, NULL, 3 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -155,6 +162,7 @@ int sp_cmd_bench(int argc, char **argv)
 	const char *out = NULL, *extdir = NULL, *lib = NULL, *keep = NULL;
 	char libpath[PATH_MAX], work[PATH_MAX];
 	struct phase_acc acc[MAX_PHASES];
+	struct sp_ready ready = { 0 };
 	size_t nacc = 0;
 	int c, quiet = 0, ncmd, failed = 0, progress;
 	char **cmd;
@@ -196,6 +204,15 @@ int sp_cmd_bench(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 1:
+			ready.tcp = optarg;
+			break;
+		case 2:
+			ready.cmd = optarg;
+			break;
+		case 3:
+			ready.log = optarg;
+			break;
 		case 'h':
 			fputs(bench_usage, stdout);
 			return SP_EXIT_OK;
@@ -210,6 +227,8 @@ int sp_cmd_bench(int argc, char **argv)
 	}
 	cmd = &argv[optind];
 	ncmd = argc - optind;
+	if (sp_ready_parse_check(&ready) < 0)
+		return SP_EXIT_USAGE;
 	if (lib ? (!realpath(lib, libpath)) : sp_find_lib(libpath, sizeof(libpath)) < 0) {
 		sp_err("bench: %s", lib ? "--lib: no such file" :
 		       "cannot find libstartpath.so next to this program; use --lib PATH");
@@ -262,9 +281,9 @@ int sp_cmd_bench(int argc, char **argv)
 			free_argv(argv_r);
 			break;
 		}
-		code = sp_run_traced(argv_r, libpath, dir, NULL, 0, &t0, &t1);
+		code = sp_run_traced(argv_r, libpath, dir, NULL, 0, &ready, &t0, &t1);
 		if (code >= 0)
-			sp_write_run_json(dir, argv_r, t0, t1, code);
+			sp_write_run_json(dir, argv_r, t0, t1, code, ready.ready_ns);
 		free_argv(argv_r);
 		if (!measured)
 			continue;
@@ -278,13 +297,15 @@ int sp_cmd_bench(int argc, char **argv)
 		cJSON_AddNumberToObject(jr, "wall_ns", (double)(t1 - t0));
 		if (code == 0) {
 			/* The start this run made: in its own files, else in --dir. */
-			if (map_of(dir, NULL, &maps, &nmaps, &ds, &found) < 0 || found < 0) {
+			if (map_of(dir, NULL, ready.ready_ns, &maps, &nmaps, &ds, &found) < 0 ||
+			    found < 0) {
 				sp_maps_free(maps, nmaps);
 				maps = NULL;
 				nmaps = 0;
 				found = -1;
 				if (extdir)
-					map_of(extdir, name, &maps, &nmaps, &ext, &found);
+					map_of(extdir, name, ready.ready_ns, &maps, &nmaps, &ext,
+					       &found);
 			}
 		}
 		if (code != 0 || found < 0) {
@@ -302,6 +323,8 @@ int sp_cmd_bench(int argc, char **argv)
 			cJSON_AddStringToObject(jr, "container_id", m->container_id);
 			cJSON_AddStringToObject(jr, "profile", m->profile);
 			cJSON_AddNumberToObject(jr, "lost_records", (double)m->lost);
+			if (m->ready_ns)
+				cJSON_AddNumberToObject(jr, "ready_offset_ns", (double)(m->ready_ns - m->t0));
 			jp = cJSON_AddObjectToObject(jr, "phases_ns");
 			cJSON_AddNumberToObject(jp, "total", (double)(m->t1 - m->t0));
 			if ((a = acc_for(acc, &nacc, "total")))

@@ -27,6 +27,7 @@ struct sp_dataset {
 	uint64_t run_t0, run_t1; /* from run.json, 0 if absent */
 	int have_run;
 	int run_status;
+	uint64_t ready_ns;       /* from run.json: readiness probe, 0 if none */
 };
 
 /* Load every process file in dir.  0, or -1 with a message printed
@@ -53,13 +54,23 @@ int sp_cmd_dump(int argc, char **argv);
 /* Run cmd with the library preloaded and STARTPATH_DIR=dir; wait.  Returns
  * its exit code (128+N for signal N), or -1 if it could not be started.
  * keep_stdout 0 sends its stdout to /dev/null. */
+/* Readiness probes (any that is set); ready_ns is when one first succeeded. */
+struct sp_ready {
+	const char *tcp;   /* HOST:PORT accepts a connection */
+	const char *cmd;   /* sh -c CMD exits 0 */
+	const char *log;   /* a line of the command's stdout matches this regex */
+	uint64_t ready_ns;
+};
+int sp_ready_parse_check(const struct sp_ready *r);
+
 int sp_run_traced(char **cmd, const char *libpath, const char *dir, const char *prefixes,
-		  int keep_stdout, uint64_t *t0, uint64_t *t1);
+		  int keep_stdout, struct sp_ready *ready, uint64_t *t0, uint64_t *t1);
 /* libstartpath.so next to this program (build tree or installed). */
 int sp_find_lib(char *out, size_t len);
 /* Make dir; remove startpath files of an earlier run in it. */
 int sp_prepare_dir(const char *dir);
-int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status);
+int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status,
+		      uint64_t ready_ns);
 
 int sp_cmd_bench(int argc, char **argv);
 int sp_cmd_diff(int argc, char **argv);

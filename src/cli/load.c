@@ -98,6 +98,8 @@ static void load_run(struct sp_dataset *ds)
 
 		ds->have_run = 1;
 		ds->run_status = cJSON_IsNumber(st) ? st->valueint : 0;
+		if (sp_json_get_u64(j, "ready_ns", &ds->ready_ns) < 0)
+			ds->ready_ns = 0;
 	} else {
 		sp_err("%s: t_start_ns/t_end_ns missing; ignored", path);
 	}

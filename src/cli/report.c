@@ -105,6 +105,11 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 	}
 	if (!m->nphases || !m->phases[m->nphases - 1].section)
 		fprintf(out, "  %-18s %12s %12s\n", "total", "", sp_fmt_ms(b, sizeof(b), total));
+	if (m->ready_ns) {
+		snprintf(a, sizeof(a), "+%.3f ms", (double)(m->ready_ns - m->t0) / 1e6);
+		fprintf(out, "  %-18s %12s  (the readiness probe succeeded; process_exec ends here)\n",
+			"ready", a);
+	}
 	if (m->nmissing)
 		fprintf(out, "  note: %zu phase%s not seen (see README: Limits)\n", m->nmissing,
 			m->nmissing == 1 ? "" : "s");
@@ -137,6 +142,10 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 		cJSON_AddNullToObject(o, "bottleneck");
 	cJSON_AddNumberToObject(o, "lost_records", (double)m->lost);
 	cJSON_AddNumberToObject(o, "missing_phases", (double)m->nmissing);
+	if (m->ready_ns)
+		cJSON_AddNumberToObject(o, "ready_offset_ns", (double)(m->ready_ns - m->t0));
+	else
+		cJSON_AddNullToObject(o, "ready_offset_ns");
 	phases = cJSON_AddArrayToObject(o, "phases");
 	for (size_t i = 0; i < m->nphases; i++) {
 		const struct sp_map_phase *ph = &m->phases[i];
@@ -208,7 +217,8 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_report_opts *o)
 {
 	struct sp_map *maps;
-	int n = sp_maps_build(ds->procs, ds->nprocs, ds->have_run ? ds->run_t1 : 0, &maps);
+	int n = sp_maps_build_ready(ds->procs, ds->nprocs, ds->have_run ? ds->run_t1 : 0,
+				    ds->ready_ns, &maps);
 	int shown = 0, rc = SP_EXIT_OK;
 	uint64_t lost = 0;
 

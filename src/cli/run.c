@@ -7,6 +7,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <regex.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -154,20 +158,110 @@ static const char run_usage[] =
 	"  -f, --format FMT    table (default) or json\n"
 	"  -C, --calls         list the recorded calls under each phase\n"
 	"  -q, --quiet         do not print the map (read it later with startpath report)\n"
+	"      --ready-tcp HOST:PORT  the container is ready when HOST:PORT accepts a connection\n"
+	"      --ready-cmd CMD        ... when `sh -c CMD` exits 0 (tried every 10 ms)\n"
+	"      --ready-log REGEX      ... when a line of CMD's output matches REGEX\n"
+	"                      The first probe to succeed ends process_exec with a ready mark.\n"
 	"  -h, --help          this text\n";
 
+/* ---- readiness probes ---- */
+
+int sp_ready_parse_check(const struct sp_ready *r)
+{
+	if (r->tcp) {
+		const char *colon = strrchr(r->tcp, ':');
+		char *end;
+		long port = colon ? strtol(colon + 1, &end, 10) : 0;
+
+		if (!colon || colon == r->tcp || *end || port < 1 || port > 65535) {
+			sp_err("--ready-tcp %s: expected HOST:PORT", r->tcp);
+			return -1;
+		}
+	}
+	if (r->log) {
+		regex_t re;
+
+		if (regcomp(&re, r->log, REG_EXTENDED | REG_NOSUB) != 0) {
+			sp_err("--ready-log %s: not a valid regular expression", r->log);
+			return -1;
+		}
+		regfree(&re);
+	}
+	return 0;
+}
+
+static int probe_tcp(const char *hostport)
+{
+	char host[256];
+	const char *colon = strrchr(hostport, ':');
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *a;
+	int ok = 0;
+
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+		return 0;
+	for (a = res; a && !ok; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+
+		if (fd < 0)
+			continue;
+		ok = connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return ok;
+}
+
+static int probe_cmd(const char *cmd)
+{
+	int st;
+	pid_t p = fork();
+
+	if (p < 0)
+		return 0;
+	if (p == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(p, &st, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 int sp_run_traced(char **cmd, const char *libpath, const char *dir, const char *prefixes,
-		  int keep_stdout, uint64_t *t0, uint64_t *t1)
+		  int keep_stdout, struct sp_ready *ready, uint64_t *t0, uint64_t *t1)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	const char *have = getenv("LD_PRELOAD");
 	size_t l = strlen(libpath) + (have ? strlen(have) : 0) + 2;
 	char *preload = malloc(l);
-	int status;
+	int status, pipefd[2] = { -1, -1 }, probing, done = 0;
+	char line[4096];
+	size_t used = 0;
+	regex_t re;
+	uint64_t next_cmd = 0;
 	pid_t pid;
 
 	if (!preload)
 		return -1;
+	probing = ready && (ready->tcp || ready->cmd || ready->log);
+	if (ready)
+		ready->ready_ns = 0;
+	if (ready && ready->log) {
+		if (regcomp(&re, ready->log, REG_EXTENDED | REG_NOSUB) != 0 ||
+		    pipe2(pipefd, O_CLOEXEC) < 0) {
+			free(preload);
+			return -1;
+		}
+	}
 	snprintf(preload, l, "%s%s%s", libpath, have && *have ? ":" : "", have ? have : "");
 	fflush(stdout);
 	*t0 = mono_ns();
@@ -182,7 +276,9 @@ int sp_run_traced(char **cmd, const char *libpath, const char *dir, const char *
 	if (pid == 0) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
-		if (!keep_stdout) {
+		if (pipefd[1] >= 0) {
+			dup2(pipefd[1], 1);
+		} else if (!keep_stdout) {
 			int fd = open("/dev/null", O_WRONLY);
 
 			if (fd >= 0) {
@@ -199,7 +295,70 @@ int sp_run_traced(char **cmd, const char *libpath, const char *dir, const char *
 		_exit(127);
 	}
 	free(preload);
-	while (waitpid(pid, &status, 0) < 0) {
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	/* Probe while the command runs; its output is passed on. */
+	while (probing && !done) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		uint64_t now = mono_ns();
+
+		if (w == pid) {
+			done = 1;
+			break;
+		}
+		if (!ready->ready_ns && ready->tcp && probe_tcp(ready->tcp))
+			ready->ready_ns = mono_ns();
+		if (!ready->ready_ns && ready->cmd && now >= next_cmd) {
+			if (probe_cmd(ready->cmd))
+				ready->ready_ns = mono_ns();
+			next_cmd = mono_ns() + 10000000;
+		}
+		if (pipefd[0] >= 0) {
+			struct pollfd pf = { pipefd[0], POLLIN, 0 };
+
+			if (poll(&pf, 1, 1) > 0) {
+				ssize_t r = read(pipefd[0], line + used, sizeof(line) - 1 - used);
+
+				if (r <= 0) {
+					close(pipefd[0]);
+					pipefd[0] = -1;
+				} else {
+					if (keep_stdout)
+						fwrite(line + used, 1, (size_t)r, stdout);
+					used += (size_t)r;
+					line[used] = '\0';
+					for (char *nl; (nl = strchr(line, '\n'));) {
+						*nl = '\0';
+						if (!ready->ready_ns && regexec(&re, line, 0, NULL, 0) == 0)
+							ready->ready_ns = mono_ns();
+						used -= (size_t)(nl + 1 - line);
+						memmove(line, nl + 1, used + 1);
+					}
+					if (used >= sizeof(line) - 1)
+						used = 0; /* an endless line: drop it */
+				}
+			}
+		} else if (ready->ready_ns || !(ready->tcp || ready->cmd)) {
+			/* nothing left to probe: just wait */
+			break;
+		} else {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (pipefd[0] >= 0) {
+		/* drain after the probe matched */
+		ssize_t r;
+
+		while ((r = read(pipefd[0], line, sizeof(line))) > 0)
+			if (keep_stdout)
+				fwrite(line, 1, (size_t)r, stdout);
+		close(pipefd[0]);
+	}
+	if (ready && ready->log)
+		regfree(&re);
+	while (!done && waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			sp_err("waitpid: %s", strerror(errno));
 			return -1;
@@ -269,7 +428,8 @@ int sp_prepare_dir(const char *dir)
 	return 0;
 }
 
-int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status)
+int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status,
+		      uint64_t ready_ns)
 {
 	cJSON *j = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(j, "argv");
 	char path[PATH_MAX + 16];
@@ -282,6 +442,8 @@ int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int
 	sp_json_add_u64(j, "t_start_ns", t0);
 	sp_json_add_u64(j, "t_end_ns", t1);
 	cJSON_AddNumberToObject(j, "status", status);
+	if (ready_ns)
+		sp_json_add_u64(j, "ready_ns", ready_ns);
 	text = cJSON_Print(j);
 	cJSON_Delete(j);
 	snprintf(path, sizeof(path), "%s/run.json", dir);
@@ -304,10 +466,14 @@ int sp_cmd_run(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "calls", no_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "ready-tcp", required_argument, NULL, 1 },
+		{ "ready-cmd", required_argument, NULL, 2 },
+		{ "ready-log", required_argument, NULL, 3 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct sp_report_opts ro = { SP_FMT_TABLE, NULL, 0 };
+	struct sp_ready ready = { 0 };
 	const char *out = "startpath.out", *lib = NULL;
 	char libpath[PATH_MAX], dir[PATH_MAX], prefixes[4096] = "";
 	int c, quiet = 0, code, stdout_fd_keep = 1;
@@ -347,6 +513,15 @@ int sp_cmd_run(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 1:
+			ready.tcp = optarg;
+			break;
+		case 2:
+			ready.cmd = optarg;
+			break;
+		case 3:
+			ready.log = optarg;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return SP_EXIT_OK;
@@ -359,6 +534,8 @@ int sp_cmd_run(int argc, char **argv)
 		sp_err("run: no command given (startpath run [OPTIONS] -- CMD [ARGS...])");
 		return SP_EXIT_USAGE;
 	}
+	if (sp_ready_parse_check(&ready) < 0)
+		return SP_EXIT_USAGE;
 	if (lib) {
 		if (access(lib, R_OK) < 0 || !realpath(lib, libpath)) {
 			sp_err("run: --lib %s: %s", lib, strerror(errno));
@@ -373,10 +550,10 @@ int sp_cmd_run(int argc, char **argv)
 			sp_err("run: %s: %s", out, strerror(errno));
 		return SP_EXIT_USAGE;
 	}
-	code = sp_run_traced(&argv[optind], libpath, dir, prefixes, stdout_fd_keep, &t0, &t1);
+	code = sp_run_traced(&argv[optind], libpath, dir, prefixes, stdout_fd_keep, &ready, &t0, &t1);
 	if (code < 0)
 		return SP_EXIT_FAIL;
-	sp_write_run_json(dir, &argv[optind], t0, t1, code);
+	sp_write_run_json(dir, &argv[optind], t0, t1, code, ready.ready_ns);
 	if (!quiet) {
 		struct sp_dataset ds;
 

@@ -396,7 +396,7 @@ static int add_proc(struct sp_map *m, const struct sp_proc *p)
 
 /* Build m from its events (sorted here).  m->procs must be allocated. */
 static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint64_t end_hint,
-			   struct sp_map *m)
+			   uint64_t ready, struct sp_map *m)
 {
 	const struct sp_phase_rule *top[SP_MAP_MAX_PHASES];
 	const struct ev *hit[SP_MAP_MAX_PHASES] = { 0 };
@@ -464,7 +464,12 @@ static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint
 
 		if (!ph->seen)
 			continue;
-		if (top[i]->end.kind != SP_AK_NONE) {
+		/* A readiness probe ends the entrypoint's phase: the service is up. */
+		if (ready > ph->t0 && strcmp(ph->name, "process_exec") == 0) {
+			end = ready;
+			m->ready_ns = ready;
+		}
+		if (!end && top[i]->end.kind != SP_AK_NONE) {
 			const struct ev *e = find(&top[i]->end, evs, nev, ph->t0, 0);
 
 			if (e)
@@ -567,7 +572,7 @@ int sp_map_build(const struct sp_proc **group, size_t n, const char *profile,
 	}
 	for (size_t i = 0; i < n; i++)
 		push_proc_events(evs, &nev, group[i]);
-	rc = map_from_events(evs, nev, profile, end_hint, m);
+	rc = map_from_events(evs, nev, profile, end_hint, 0, m);
 	free(evs);
 	return rc;
 }
@@ -631,6 +636,12 @@ static const char *profile_for(const struct sp_proc *procs, size_t n, const char
 
 int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
 		  struct sp_map **out)
+{
+	return sp_maps_build_ready(procs, nprocs, end_hint, 0, out);
+}
+
+int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
+			uint64_t ready, struct sp_map **out)
 {
 	const char **cid = calloc(nprocs ? nprocs : 1, sizeof(*cid));
 	const char **ccid = NULL; /* containerd calls: their container */
@@ -706,7 +717,7 @@ int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
 		maps[nmaps].procs = malloc((nprocs ? nprocs : 1) * sizeof(*maps[nmaps].procs));
 		nmaps++;
 		if (!maps[nmaps - 1].procs ||
-		    map_from_events(evs, nev, profile, end_hint, &maps[nmaps - 1]) < 0)
+		    map_from_events(evs, nev, profile, end_hint, ready, &maps[nmaps - 1]) < 0)
 			goto fail;
 		snprintf(maps[nmaps - 1].container_id, sizeof(maps[0].container_id), "%s", want);
 	}

@@ -87,6 +87,7 @@ struct sp_map {
 	size_t ncalls;
 	uint64_t lost;
 	size_t nmissing;            /* start phases not seen */
+	uint64_t ready_ns;          /* readiness probe time that ended process_exec, or 0 */
 };
 
 /* Role of a process for the rules: "crun", "runc:create", "runc:init",
@@ -110,6 +111,10 @@ const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc
  */
 int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
 		  struct sp_map **out);
+/* The same, with the time a readiness probe first succeeded (0: none): it
+ * ends process_exec. */
+int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
+			uint64_t ready, struct sp_map **out);
 void sp_maps_free(struct sp_map *maps, int n);
 
 /* Build the map of `group` (all calls of these processes) with `profile`'s
