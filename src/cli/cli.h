@@ -75,6 +75,7 @@ int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int
 int sp_cmd_bench(int argc, char **argv);
 int sp_cmd_diff(int argc, char **argv);
 int sp_cmd_wrap(int argc, char **argv);
+int sp_cmd_export(int argc, char **argv);
 
 /* Messages: "startpath: ..." on stderr. */
 void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,6 +16,7 @@ static const char usage[] =
 	"  report DIR [OPTIONS]      print the Start Path Map(s) recorded in DIR\n"
 	"  bench -n N [OPTIONS] -- CMD...  N cold starts, per-phase statistics\n"
 	"  diff BASE.json NEW.json   compare two benches; exit 1 on a regression\n"
+	"  export --format chrome|otlp DIR   the maps as Chrome trace / Perfetto or OTLP JSON\n"
 	"  dump FILE.ring            print one ring file as a per-process JSON document\n"
 	"  wrap -- RUNTIME ARGS...   run a runtime under the library (scripts/startpath-runc)\n"
 	"  version                   print the version\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 				return sp_cmd_bench(2, h);
 			if (strcmp(argv[2], "diff") == 0)
 				return sp_cmd_diff(2, h);
+			if (strcmp(argv[2], "export") == 0)
+				return sp_cmd_export(2, h);
 		}
 		fputs(usage, stdout);
 		return SP_EXIT_OK;
@@ -61,6 +64,8 @@ int main(int argc, char **argv)
 		return sp_cmd_bench(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return sp_cmd_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return sp_cmd_export(argc - 1, argv + 1);
 	if (strcmp(cmd, "wrap") == 0)
 		return sp_cmd_wrap(argc - 1, argv + 1);
 	if (strcmp(cmd, "dump") == 0)
