@@ -38,6 +38,7 @@ SAN :=
 endif
 
 CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+CURL_LIBS  := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
@@ -89,7 +90,7 @@ $(LIBSO): $(LIB_OBJ) $(COMMON_PIC) src/lib/libstartpath.map
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(CJSON_LIBS) -lm $(LDFLAGS)
+	$(Q)$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(CJSON_LIBS) $(CURL_LIBS) -lm $(LDFLAGS)
 
 CLI_LIB_OBJ := $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(CLI_LIB_OBJ) $(wildcard tests/unit/*.h)
@@ -97,7 +98,7 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(CLI_LIB_OBJ) $(wildcard tests/unit/
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(SAN) $(CHECK_CFLAGS) -Isrc/cli $(CFLAGS) -o $@ $< \
 		$(COMMON_OBJ) $(CLI_LIB_OBJ) \
-		$(CJSON_LIBS) $(CHECK_LIBS) -lpthread -lm $(LDFLAGS)
+		$(CJSON_LIBS) $(CURL_LIBS) $(CHECK_LIBS) -lpthread -lm $(LDFLAGS)
 
 $(B)/progs/libctorhook.so: tests/progs/lib/ctorhook.c
 	@mkdir -p $(dir $@)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # deps.sh PROFILE - make sure the Debian packages PROFILE needs are there.
-#   build  compiler, pkg-config, cJSON, Check, capstone
+#   build  compiler, pkg-config, cJSON, Check, capstone, libcurl
 #   test   build + crun, busybox-static, strace, jq, util-linux, binutils,
 #          containerd, runc, golang-go (a cgo test program), file
 #   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
@@ -10,7 +10,7 @@
 # with the exact apt-get line to run.
 set -u
 profile=${1:-build}
-pkgs=(gcc make pkg-config libcjson-dev check libcapstone-dev)
+pkgs=(gcc make pkg-config libcjson-dev check libcapstone-dev libcurl4-openssl-dev)
 case $profile in
 build) ;;
 test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file) ;;

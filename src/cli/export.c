@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <cjson/cJSON.h>
 #include "procjson.h"
 
@@ -27,7 +28,54 @@ static const char export_usage[] =
 	"\n"
 	"  -f, --format FMT    chrome or otlp (required)\n"
 	"  -c, --container ID  only the start of container ID\n"
+	"      --otlp-endpoint URL  POST the OTLP body to URL (an OTLP/HTTP receiver's\n"
+	"                      /v1/traces) instead of printing it; a failure is an error\n"
 	"  -h, --help          this text\n";
+
+static size_t sink(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+/* POST body to url as JSON.  0, or -1 with the reason said. */
+static int post(const char *url, const char *body)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char err[CURL_ERROR_SIZE] = "";
+	long status = 0;
+	CURLcode rc;
+
+	if (!c) {
+		sp_err("export: cannot start libcurl");
+		return -1;
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK) {
+		sp_err("export: POST %s: %s", url, err[0] ? err : curl_easy_strerror(rc));
+		return -1;
+	}
+	if (status < 200 || status > 299) {
+		sp_err("export: POST %s: the receiver answered HTTP %ld", url, status);
+		return -1;
+	}
+	return 0;
+}
 
 /* Host pid of a call (a process in a new pid namespace records 1). */
 static int host_pid(const struct sp_proc *p, int pid)
@@ -285,10 +333,11 @@ int sp_cmd_export(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "container", required_argument, NULL, 'c' },
+		{ "otlp-endpoint", required_argument, NULL, 1 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *format = NULL, *container = NULL;
+	const char *format = NULL, *container = NULL, *endpoint = NULL;
 	struct sp_dataset ds;
 	struct sp_map *maps;
 	cJSON *root, *arr;
@@ -305,6 +354,9 @@ int sp_cmd_export(int argc, char **argv)
 		case 'c':
 			container = optarg;
 			break;
+		case 1:
+			endpoint = optarg;
+			break;
 		case 'h':
 			fputs(export_usage, stdout);
 			return SP_EXIT_OK;
@@ -315,6 +367,14 @@ int sp_cmd_export(int argc, char **argv)
 	}
 	if (!format || (strcmp(format, "chrome") != 0 && strcmp(format, "otlp") != 0)) {
 		sp_err("export: --format %s: expected chrome or otlp", format ? format : "(none)");
+		return SP_EXIT_USAGE;
+	}
+	if (endpoint && strcmp(format, "otlp") != 0) {
+		sp_err("export: --otlp-endpoint goes with --format otlp");
+		return SP_EXIT_USAGE;
+	}
+	if (endpoint && strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0) {
+		sp_err("export: --otlp-endpoint %s: expected an http:// or https:// URL", endpoint);
 		return SP_EXIT_USAGE;
 	}
 	if (optind != argc - 1) {
@@ -353,6 +413,22 @@ int sp_cmd_export(int argc, char **argv)
 	sp_dataset_free(&ds);
 	if (!text)
 		return SP_EXIT_FAIL;
+	if (!shown) {
+		free(text);
+		sp_err("export: no container start%s%s in %s", container ? " with id " : "",
+		       container ? container : "", argv[optind]);
+		return SP_EXIT_USAGE;
+	}
+	if (endpoint) {
+		int rc = post(endpoint, text);
+
+		free(text);
+		if (rc < 0)
+			return SP_EXIT_FAIL;
+		fprintf(stderr, "startpath: export: %d trace%s sent to %s\n", shown,
+			shown == 1 ? "" : "s", endpoint);
+		return SP_EXIT_OK;
+	}
 	printf("%s\n", text);
 	free(text);
 	if (!shown) {

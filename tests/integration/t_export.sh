@@ -52,3 +52,27 @@ done
 "$SP" export --format svg "$TOP/tests/data/crun-run" 2>/dev/null; [ $? -eq 2 ] || fail "bad format not exit 2"
 "$SP" export --format chrome "$TOP/tests/data/crun-run" --container nope >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown container not exit 2"
 ok "bad input: exit 2"
+
+# --otlp-endpoint: the body arrives whole at a receiver on 127.0.0.1; an
+# error status is an error.
+need_cmd python3 python3
+"$SP" export --format otlp "$TOP/tests/data/containerd-run" >"$TMP/expected.json"
+for status in 200 500; do
+	port=$((30000 + RANDOM % 20000))
+	python3 "$TOP/tests/integration/otlp_receiver.py" "$port" "$TMP/got.$status" "$status" &
+	rpid=$!
+	for _ in $(seq 1 100); do [ -e "$TMP/got.$status.ready" ] && break; sleep 0.05; done
+	[ -e "$TMP/got.$status.ready" ] || fail "the receiver did not start"
+	"$SP" export --format otlp "$TOP/tests/data/containerd-run" \
+		--otlp-endpoint "http://127.0.0.1:$port/v1/traces" 2>"$TMP/e"; rc=$?
+	wait $rpid
+	if [ "$status" = 200 ]; then
+		[ $rc -eq 0 ] || fail "POST failed: $(cat "$TMP/e")"
+		cmp -s <(jq -S . "$TMP/expected.json") <(jq -S . "$TMP/got.200") || fail "the POSTed body differs from the export"
+		grep -q "^/v1/traces application/json " "$TMP/got.200.meta" || fail "path or content type: $(cat "$TMP/got.200.meta")"
+		ok "POST to a receiver on 127.0.0.1: $(cut -d' ' -f3 "$TMP/got.200.meta") bytes arrived whole"
+	else
+		[ $rc -ne 0 ] && grep -q "HTTP 500" "$TMP/e" || fail "a 500 answer was not an error (exit $rc): $(cat "$TMP/e")"
+		ok "a receiver answering 500: exit $rc, '$(cat "$TMP/e")'"
+	fi
+done
