@@ -123,7 +123,7 @@ deps-demo:
 	$(Q)scripts/deps.sh demo
 
 test: deps-test
-	$(Q)$(MAKE) --no-print-directory all $(UNITS) $(PROGS) $(CTORLIB) $(if $(wildcard bench/*.c),bench-build)
+	$(Q)$(MAKE) --no-print-directory all $(UNITS) $(PROGS) $(CTORLIB) $(if $(wildcard tests/bench/*.c),bench-build)
 	$(Q)tests/run.sh
 
 unit: all $(UNITS)
@@ -139,10 +139,10 @@ demo: deps-demo all
 
 BENCH := $(B)/bench/hookbench $(B)/bench/ringbench
 bench-build: $(BENCH)
-$(B)/bench/hookbench: bench/hookbench.c
+$(B)/bench/hookbench: tests/bench/hookbench.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
-$(B)/bench/ringbench: bench/ringbench.c src/common/ring.c src/common/record.c
+$(B)/bench/ringbench: tests/bench/ringbench.c src/common/ring.c src/common/record.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc/common -o $@ $^ -lpthread
 

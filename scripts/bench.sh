@@ -24,4 +24,4 @@ echo
 echo
 "$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-20}"
 echo
-"$top/bench/diff-reliability.sh" 20 12
+"$top/tests/bench/diff-reliability.sh" 20 12

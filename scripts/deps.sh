@@ -3,7 +3,8 @@
 # deps.sh PROFILE - make sure the Debian packages PROFILE needs are there.
 #   build  compiler, pkg-config, cJSON, Check, capstone, libcurl
 #   test   build + crun, busybox-static, strace, jq, util-linux, binutils,
-#          containerd, runc, golang-go (a cgo test program), file
+#          containerd, runc, golang-go (a cgo test program), file, chromium
+#          (the HTML test), python3 (an OTLP receiver)
 #   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
 #   ci     build + containerd, runc, busybox-static, jq (scripts/ci-coldstart.sh)
 # As root, missing packages are installed (and named); otherwise this stops
@@ -13,7 +14,7 @@ profile=${1:-build}
 pkgs=(gcc make pkg-config libcjson-dev check libcapstone-dev libcurl4-openssl-dev)
 case $profile in
 build) ;;
-test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file) ;;
+test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 ci) pkgs+=(busybox-static jq containerd runc) ;;
 *) echo "deps.sh: unknown profile '$profile' (build, test, demo, ci)" >&2; exit 2 ;;

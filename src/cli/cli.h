@@ -77,6 +77,28 @@ int sp_cmd_diff(int argc, char **argv);
 int sp_cmd_wrap(int argc, char **argv);
 int sp_cmd_export(int argc, char **argv);
 
+/* A bench result (startpath/bench/v1) as phases and samples (diff.c). */
+struct sp_bench_phase {
+	char *name;
+	double *v;
+	size_t n;
+};
+struct sp_bench {
+	struct sp_bench_phase *p;
+	size_t n;
+};
+int sp_bench_load(const char *path, struct sp_bench *b);
+void sp_bench_free(struct sp_bench *b);
+
+/* HTML pieces (html.c). */
+void sp_html_head(FILE *f, const char *title);
+void sp_html_tail(FILE *f);
+void sp_html_map(FILE *f, const struct sp_map *m);
+void sp_html_boxes(FILE *f, const char *const *names, double *const *samples, const size_t *n,
+		   size_t nphases);
+void sp_html_diffbars(FILE *f, const char *const *names, const double *before,
+		      const double *after, const int *regressed, size_t nphases);
+
 /* Messages: "startpath: ..." on stderr. */
 void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -30,23 +30,15 @@ static const char diff_usage[] =
 	"  -t, --threshold PCT  smallest change of the median that counts (default 10)\n"
 	"  -m, --min-ms MS      and at least this many milliseconds (default 1)\n"
 	"  -a, --alpha A        significance level (default 0.01)\n"
-	"  -f, --format FMT     table (default) or json (startpath/diff/v1)\n"
+	"  -f, --format FMT     table (default), json (startpath/diff/v1) or html\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Exit codes: 0 no regression, 1 regression, 2 bad input.\n";
 
-struct phase {
-	char *name;
-	double *v;
-	size_t n;
-};
+#define phase sp_bench_phase
+#define bench sp_bench
 
-struct bench {
-	struct phase *p;
-	size_t n;
-};
-
-static void bench_free(struct bench *b)
+void sp_bench_free(struct bench *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->p[i].name);
@@ -56,7 +48,7 @@ static void bench_free(struct bench *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int load(const char *path, struct bench *b)
+int sp_bench_load(const char *path, struct bench *b)
 {
 	FILE *f = fopen(path, "rb");
 	char *text = NULL;
@@ -139,7 +131,7 @@ static int load(const char *path, struct bench *b)
 out:
 	cJSON_Delete(root);
 	if (rc < 0)
-		bench_free(b);
+		sp_bench_free(b);
 	return rc;
 }
 
@@ -175,7 +167,11 @@ int sp_cmd_diff(int argc, char **argv)
 		{ 0 },
 	};
 	double threshold = 10, min_ms = 1.0, alpha = 0.01;
-	int json = 0, c, regressions = 0;
+	int json = 0, html = 0, c, regressions = 0;
+	const char *hnames[64];
+	double hb[64], hn[64];
+	int hr[64];
+	size_t hcount = 0;
 	struct bench base, cand;
 	cJSON *root = NULL, *arr = NULL;
 
@@ -204,8 +200,10 @@ int sp_cmd_diff(int argc, char **argv)
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
 				json = 1;
+			else if (strcmp(optarg, "html") == 0)
+				html = 1;
 			else if (strcmp(optarg, "table") != 0) {
-				sp_err("diff: --format %s: expected table or json", optarg);
+				sp_err("diff: --format %s: expected table, json or html", optarg);
 				return SP_EXIT_USAGE;
 			}
 			break;
@@ -222,10 +220,10 @@ int sp_cmd_diff(int argc, char **argv)
 		fputs(diff_usage, stderr);
 		return SP_EXIT_USAGE;
 	}
-	if (load(argv[optind], &base) < 0)
+	if (sp_bench_load(argv[optind], &base) < 0)
 		return SP_EXIT_USAGE;
-	if (load(argv[optind + 1], &cand) < 0) {
-		bench_free(&base);
+	if (sp_bench_load(argv[optind + 1], &cand) < 0) {
+		sp_bench_free(&base);
 		return SP_EXIT_USAGE;
 	}
 	if (json) {
@@ -237,6 +235,10 @@ int sp_cmd_diff(int argc, char **argv)
 		cJSON_AddNumberToObject(root, "min_ms", min_ms);
 		cJSON_AddNumberToObject(root, "alpha", alpha);
 		arr = cJSON_AddArrayToObject(root, "phases");
+	} else if (html) {
+		sp_html_head(stdout, "startpath diff");
+		printf("<h1>startpath diff</h1>\n<p>before: ");
+		printf("%s, after: %s</p>\n", argv[optind], argv[optind + 1]);
 	} else {
 		printf("%-18s %11s %11s %9s %9s  %s\n", "PHASE (ms)", "BASE", "NEW", "CHANGE", "P",
 		       "VERDICT");
@@ -261,7 +263,14 @@ int sp_cmd_diff(int argc, char **argv)
 		} else {
 			verdict = "same";
 		}
-		if (json) {
+		if (html) {
+			if (hcount < 64) {
+				hnames[hcount] = b->name;
+				hb[hcount] = mb;
+				hn[hcount] = mn;
+				hr[hcount++] = strcmp(verdict, "REGRESSION") == 0;
+			}
+		} else if (json) {
 			cJSON *o = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(o, "name", b->name);
@@ -278,7 +287,12 @@ int sp_cmd_diff(int argc, char **argv)
 			       p, verdict);
 		}
 	}
-	if (json) {
+	if (html) {
+		sp_html_diffbars(stdout, hnames, hb, hn, hr, hcount);
+		printf("<p>%d regression%s (threshold %.1f%% and %.2f ms, alpha %g)</p>\n", regressions,
+		       regressions == 1 ? "" : "s", threshold, min_ms, alpha);
+		sp_html_tail(stdout);
+	} else if (json) {
 		char *text;
 
 		cJSON_AddNumberToObject(root, "regressions", regressions);
@@ -291,7 +305,7 @@ int sp_cmd_diff(int argc, char **argv)
 		printf("%d regression%s (threshold %.1f%% and %.2f ms, alpha %g)\n", regressions,
 		       regressions == 1 ? "" : "s", threshold, min_ms, alpha);
 	}
-	bench_free(&base);
-	bench_free(&cand);
+	sp_bench_free(&base);
+	sp_bench_free(&cand);
 	return regressions ? SP_EXIT_FAIL : SP_EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,18 @@
 #include "procjson.h"
 
 static const char export_usage[] =
-	"Usage: startpath export --format chrome|otlp DIR [--container ID]\n"
+	"Usage: startpath export --format chrome|otlp|html SRC [--container ID]\n"
 	"\n"
 	"Print the container starts recorded in DIR for other tools:\n"
 	"  chrome  Trace Event Format JSON: open it in ui.perfetto.dev or chrome://tracing\n"
 	"          (a track per process and thread, the phases on a track of their own)\n"
 	"  otlp    OpenTelemetry OTLP/JSON (ExportTraceServiceRequest): one trace per\n"
 	"          container start, phase spans as parents of their syscall spans\n"
+	"  html    one self-contained page: a Gantt timeline of the phases (a lane per\n"
+	"          process, the bottleneck highlighted, details on hover) and the table;\n"
+	"          for a bench file (startpath bench -o), a box plot per phase.\n"
+	"          (For a diff: startpath diff --format html BASE NEW.)\n"
+	"SRC is an output directory, or for html a bench JSON file.\n"
 	"\n"
 	"  -f, --format FMT    chrome or otlp (required)\n"
 	"  -c, --container ID  only the start of container ID\n"
@@ -365,8 +371,9 @@ int sp_cmd_export(int argc, char **argv)
 			return SP_EXIT_USAGE;
 		}
 	}
-	if (!format || (strcmp(format, "chrome") != 0 && strcmp(format, "otlp") != 0)) {
-		sp_err("export: --format %s: expected chrome or otlp", format ? format : "(none)");
+	if (!format || (strcmp(format, "chrome") != 0 && strcmp(format, "otlp") != 0 &&
+			strcmp(format, "html") != 0)) {
+		sp_err("export: --format %s: expected chrome, otlp or html", format ? format : "(none)");
 		return SP_EXIT_USAGE;
 	}
 	if (endpoint && strcmp(format, "otlp") != 0) {
@@ -382,6 +389,30 @@ int sp_cmd_export(int argc, char **argv)
 		fputs(export_usage, stderr);
 		return SP_EXIT_USAGE;
 	}
+	if (strcmp(format, "html") == 0) {
+		struct stat st;
+
+		if (stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode)) {
+			struct sp_bench b;
+			const char *names[64];
+			double *samples[64];
+			size_t counts[64], k = 0;
+
+			if (sp_bench_load(argv[optind], &b) < 0)
+				return SP_EXIT_USAGE;
+			for (size_t i = 0; i < b.n && k < 64; i++, k++) {
+				names[k] = b.p[i].name;
+				samples[k] = b.p[i].v;
+				counts[k] = b.p[i].n;
+			}
+			sp_html_head(stdout, "startpath bench");
+			printf("<h1>startpath bench: %zu phases</h1>\n", k);
+			sp_html_boxes(stdout, names, samples, counts, k);
+			sp_html_tail(stdout);
+			sp_bench_free(&b);
+			return SP_EXIT_OK;
+		}
+	}
 	if (sp_dataset_load(argv[optind], &ds) < 0)
 		return SP_EXIT_USAGE;
 	n = sp_maps_build_ready(ds.procs, ds.nprocs, ds.have_run ? ds.run_t1 : 0, ds.ready_ns, &maps);
@@ -390,6 +421,24 @@ int sp_cmd_export(int argc, char **argv)
 		return SP_EXIT_FAIL;
 	}
 	gethostname(host, sizeof(host) - 1);
+	if (strcmp(format, "html") == 0) {
+		sp_html_head(stdout, "startpath: Start Path Map");
+		printf("<h1>Start Path Map</h1>\n");
+		for (int i = 0; i < n; i++)
+			if (!container || strcmp(container, maps[i].container_id) == 0) {
+				sp_html_map(stdout, &maps[i]);
+				shown++;
+			}
+		sp_html_tail(stdout);
+		sp_maps_free(maps, n);
+		sp_dataset_free(&ds);
+		if (!shown) {
+			sp_err("export: no container start%s%s in %s", container ? " with id " : "",
+			       container ? container : "", argv[optind]);
+			return SP_EXIT_USAGE;
+		}
+		return SP_EXIT_OK;
+	}
 	root = cJSON_CreateObject();
 	if (strcmp(format, "chrome") == 0) {
 		arr = cJSON_AddArrayToObject(root, "traceEvents");

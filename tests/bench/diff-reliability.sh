@@ -5,7 +5,7 @@
 # of the same setup (expect exit 0), and K comparisons of a bench against one
 # whose createRuntime hook sleeps 10 ms (expect exit 1, rootfs_setup flagged).
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/bundle.sh"
 K=${1:-20}
 N=${2:-12}
