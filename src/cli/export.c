@@ -30,7 +30,8 @@ static const char export_usage[] =
 	"          process, the bottleneck highlighted, details on hover) and the table;\n"
 	"          for a bench file (startpath bench -o), a box plot per phase.\n"
 	"          (For a diff: startpath diff --format html BASE NEW.)\n"
-	"SRC is an output directory, or for html a bench JSON file.\n"
+	"SRC is an output directory or a report JSON (startpath report --format json),\n"
+	"or for html a bench JSON file.\n"
 	"\n"
 	"  -f, --format FMT    chrome or otlp (required)\n"
 	"  -c, --container ID  only the start of container ID\n"
@@ -334,6 +335,74 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 	return rs;
 }
 
+/* A report JSON (startpath/report/v1) as a dataset: its "processes" are
+ * startpath/proc/v1 documents.  0; 1 if the file is not a report (try
+ * something else); -1 after an error was said. */
+static int load_report(const char *path, struct sp_dataset *ds)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL, err[256];
+	size_t len = 0, cap = 0, i = 0;
+	cJSON *root, *procs, *it;
+	const cJSON *schema;
+
+	memset(ds, 0, sizeof(*ds));
+	if (!f)
+		return 1;
+	for (;;) {
+		size_t r;
+
+		if (len + 4097 > cap) {
+			char *g = realloc(text, cap = cap ? cap * 2 : 65536);
+
+			if (!g || cap > (512u << 20)) {
+				free(g ? g : text);
+				fclose(f);
+				return 1;
+			}
+			text = g;
+		}
+		r = fread(text + len, 1, cap - len - 1, f);
+		len += r;
+		if (!r)
+			break;
+	}
+	fclose(f);
+	root = cJSON_ParseWithLength(text, len);
+	free(text);
+	schema = root ? cJSON_GetObjectItemCaseSensitive(root, "schema") : NULL;
+	if (!cJSON_IsString(schema) || strcmp(schema->valuestring, SP_REPORT_SCHEMA) != 0) {
+		cJSON_Delete(root);
+		return 1;
+	}
+	procs = cJSON_GetObjectItemCaseSensitive(root, "processes");
+	ds->dir = strdup(path);
+	ds->procs = calloc((size_t)cJSON_GetArraySize(procs) + 1, sizeof(*ds->procs));
+	if (!cJSON_IsArray(procs) || !ds->procs || !ds->dir) {
+		sp_err("export: %s: processes: missing or not an array", path);
+		cJSON_Delete(root);
+		sp_dataset_free(ds);
+		return -1;
+	}
+	cJSON_ArrayForEach(it, procs) {
+		char *one = cJSON_PrintUnformatted(it);
+
+		if (!one || sp_proc_from_json(one, strlen(one), &ds->procs[ds->nprocs], err,
+					      sizeof(err)) < 0) {
+			sp_err("export: %s: processes[%zu]: %s", path, i, one ? err : "out of memory");
+			free(one);
+			cJSON_Delete(root);
+			sp_dataset_free(ds);
+			return -1;
+		}
+		free(one);
+		ds->nprocs++;
+		i++;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
 int sp_cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -389,10 +458,13 @@ int sp_cmd_export(int argc, char **argv)
 		fputs(export_usage, stderr);
 		return SP_EXIT_USAGE;
 	}
-	if (strcmp(format, "html") == 0) {
+	{
 		struct stat st;
 
-		if (stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode)) {
+		if (stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode) &&
+		    load_report(argv[optind], &ds) == 0)
+			goto have_dataset;
+		if (strcmp(format, "html") == 0 && stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode)) {
 			struct sp_bench b;
 			const char *names[64];
 			double *samples[64];
@@ -415,6 +487,7 @@ int sp_cmd_export(int argc, char **argv)
 	}
 	if (sp_dataset_load(argv[optind], &ds) < 0)
 		return SP_EXIT_USAGE;
+have_dataset:
 	n = sp_maps_build_ready(ds.procs, ds.nprocs, ds.have_run ? ds.run_t1 : 0, ds.ready_ns, &maps);
 	if (n < 0) {
 		sp_dataset_free(&ds);

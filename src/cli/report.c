@@ -237,7 +237,7 @@ int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_repo
 		cJSON_AddStringToObject(tool, "name", "startpath");
 		cJSON_AddStringToObject(tool, "version", STARTPATH_VERSION);
 		cJSON_AddStringToObject(root, "dir", ds->dir);
-		cJSON_AddNumberToObject(root, "processes", (double)ds->nprocs);
+		cJSON_AddNumberToObject(root, "process_count", (double)ds->nprocs);
 		cJSON_AddNumberToObject(root, "unreadable_files", (double)ds->nbad);
 		cJSON_AddNumberToObject(root, "lost_records", (double)lost);
 		arr = cJSON_AddArrayToObject(root, "maps");

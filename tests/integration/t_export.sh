@@ -49,6 +49,15 @@ for src in containerd-run crun-run; do
 		fail "$src: no mount span is a child of a phase span"
 	ok "$src: OTLP JSON ($(jq '[.resourceSpans[].scopeSpans[].spans[]] | length' "$TMP/o.json") spans, one root per start, phases parent their calls)"
 done
+# A report JSON is a source too: the same trace as from the directory.
+"$SP" report "$TOP/tests/data/containerd-run" --format json >"$TMP/report.json"
+a=$("$SP" export --format chrome "$TOP/tests/data/containerd-run" | jq -S '.traceEvents | sort_by(.pid, .tid, .ts, .name)')
+b=$("$SP" export --format chrome "$TMP/report.json" | jq -S '.traceEvents | sort_by(.pid, .tid, .ts, .name)')
+[ "$a" = "$b" ] || fail "chrome export from the report JSON differs from the directory's"
+[ "$("$SP" export --format otlp "$TMP/report.json" | jq '[.resourceSpans[].scopeSpans[].spans[]] | length')" = \
+  "$("$SP" export --format otlp "$TOP/tests/data/containerd-run" | jq '[.resourceSpans[].scopeSpans[].spans[]] | length')" ] ||
+	fail "otlp export from the report JSON differs"
+ok "a report JSON exports the same trace as its directory"
 "$SP" export --format svg "$TOP/tests/data/crun-run" 2>/dev/null; [ $? -eq 2 ] || fail "bad format not exit 2"
 "$SP" export --format chrome "$TOP/tests/data/crun-run" --container nope >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown container not exit 2"
 ok "bad input: exit 2"
