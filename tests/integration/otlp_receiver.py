@@ -22,5 +22,7 @@ class H(http.server.BaseHTTPRequestHandler):
 
 srv = http.server.HTTPServer(("127.0.0.1", port), H)
 open(out + ".ready", "w").close()
-threading.Timer(20, srv.shutdown).start()
+stop = threading.Timer(20, srv.shutdown)
+stop.daemon = True
+stop.start()
 srv.serve_forever()
