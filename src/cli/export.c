@@ -485,6 +485,15 @@ int sp_cmd_export(int argc, char **argv)
 			return SP_EXIT_OK;
 		}
 	}
+	{
+		struct stat st;
+
+		if (stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode)) {
+			sp_err("export: %s: not a report JSON (startpath report --format json); a bench "
+			       "file has no calls to export, only --format html draws it", argv[optind]);
+			return SP_EXIT_USAGE;
+		}
+	}
 	if (sp_dataset_load(argv[optind], &ds) < 0)
 		return SP_EXIT_USAGE;
 have_dataset:

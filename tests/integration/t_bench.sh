@@ -38,6 +38,8 @@ ok "the 10 ms hook is flagged in rootfs_setup and no other phase"
 cat "$TMP/d2"
 [ $rc -eq 0 ] || fail "two benches of the same setup: exit $rc, expected 0"
 ok "same setup: no regression, exit 0"
+"$SP" diff "$TMP/base.json" "$TMP/base.json" >/dev/null || fail "identical inputs: not exit 0"
+ok "identical inputs: exit 0"
 echo '{"schema": "startpath/bench/v1", "phases": [' >"$TMP/bad.json"
 "$SP" diff "$TMP/base.json" "$TMP/bad.json" 2>"$TMP/e"; rc=$?
 [ $rc -eq 2 ] && grep -q "bad.json: not valid JSON" "$TMP/e" || fail "malformed JSON: exit $rc, $(cat "$TMP/e")"
