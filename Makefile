@@ -62,7 +62,7 @@ UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROGS   := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%)
 CTORLIB := $(B)/progs/libctorhook.so
 
-.PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo
+.PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo tsan
 all: $(LIBSO) $(CLI)
 
 $(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/lib/*.h src/lib/*.def)
@@ -129,6 +129,14 @@ test: deps-test
 unit: all $(UNITS)
 	$(Q)tests/run.sh --unit
 
+# The ring's tests under ThreadSanitizer (clang: gcc's TSan has no fences).
+TSAN_CC ?= clang
+tsan: $(B)/tsan/check_ring
+	$(Q)$(B)/tsan/check_ring
+$(B)/tsan/check_ring: tests/unit/check_ring.c src/common/ring.c src/common/record.c
+	@mkdir -p $(dir $@)
+	$(Q)$(TSAN_CC) $(CFLAGS_BASE) -Wno-missing-field-initializers -O1 -g -fsanitize=thread $(CHECK_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
+
 integration: all $(PROGS) $(CTORLIB)
 	$(Q)tests/run.sh --integration
 
@@ -171,6 +179,7 @@ help:
 	@echo "  all        build build/lib/libstartpath.so and build/bin/startpath (default)"
 	@echo "  test       install missing Debian packages (as root), build, run every test"
 	@echo "  unit       Check unit tests only;  integration: integration tests only"
+	@echo "  tsan       the ring's tests under ThreadSanitizer"
 	@echo "  demo       run one container start (crun, busybox) under startpath, print the map"
 	@echo "  bench      print ns per hooked call with and without the library"
 	@echo "  install    install into DESTDIR PREFIX (now $(PREFIX)); uninstall removes it"

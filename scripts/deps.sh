@@ -4,7 +4,7 @@
 #   build  compiler, pkg-config, cJSON, Check, capstone, libcurl
 #   test   build + crun, busybox-static, strace, jq, util-linux, binutils,
 #          containerd, runc, golang-go (a cgo test program), file, chromium
-#          (the HTML test), python3 (an OTLP receiver)
+#          (the HTML test), python3 (an OTLP receiver), clang (make tsan)
 #   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
 #   ci     build + containerd, runc, busybox-static, jq (scripts/ci-coldstart.sh)
 # As root, missing packages are installed (and named); otherwise this stops
@@ -14,7 +14,7 @@ profile=${1:-build}
 pkgs=(gcc make pkg-config libcjson-dev check libcapstone-dev libcurl4-openssl-dev)
 case $profile in
 build) ;;
-test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3) ;;
+test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3 clang) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 ci) pkgs+=(busybox-static jq containerd runc) ;;
 *) echo "deps.sh: unknown profile '$profile' (build, test, demo, ci)" >&2; exit 2 ;;
