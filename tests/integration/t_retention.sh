@@ -25,7 +25,7 @@ ok "age: old files of a gone process removed, recent and running kept"
 mk "$dead-$((recent - 5000000000))" 3M
 mk "$dead-$((recent - 1000000000))" 3M
 rm -f "$O/.retention"
-STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_MB=6 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_MB=8 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
 [ ! -e "$O/$dead-$((recent - 5000000000)).ring" ] || fail "oldest file kept although over the size"
 [ -e "$O/$dead-$((recent - 1000000000)).ring" ] || fail "a newer file removed before the limit was met"
 ok "size: oldest gone files removed until under STARTPATH_KEEP_MB"

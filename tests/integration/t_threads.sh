@@ -4,7 +4,7 @@
 need_root
 need_cmd unshare util-linux
 mkdir -p "$TMP/mnt"
-out=$(STARTPATH_DIR="$TMP/out" LD_PRELOAD="$LIB" unshare -m "$PROGS/threads_mount" "$TMP/mnt" 8 200) ||
+out=$(STARTPATH_RING=65536 STARTPATH_DIR="$TMP/out" LD_PRELOAD="$LIB" unshare -m "$PROGS/threads_mount" "$TMP/mnt" 8 200) ||
 	fail "threads_mount: $out"
 check "$TMP/out" '[.processes[] | select(.comm=="threads_mount") | .spans[] | select(.call=="mount" and .result==0 and .exit)] | length == 1600' \
 	"1600 mounts"

@@ -29,6 +29,17 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
 	grep -q '^startpath: ' "$TMP/err" || fail "no message for a read-only directory"
 	ok "read-only STARTPATH_DIR: $(head -1 "$TMP/err")"
 fi
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	# A tiny tmpfs that fills up: the rings that fit record, the rest do not,
+	# and no program sees a SIGBUS or a changed exit code.
+	mkdir -p "$TMP/tiny"
+	out=$(unshare -m sh -c "mount -t tmpfs -o size=3m tiny '$TMP/tiny' &&
+		STARTPATH_DIR='$TMP/tiny' LD_PRELOAD='$LIB' '$PROGS/forkexec' chain 20; echo rc=\$?" 2>"$TMP/err")
+	[ "$out" = "rc=20" ] || fail "full tmpfs: $out ($(head -3 "$TMP/err"))"
+	grep -q "^startpath: .*No space left on device" "$TMP/err" || fail "full tmpfs: not reported"
+	grep -v '^startpath: ' "$TMP/err" && fail "full tmpfs: other stderr output"
+	ok "a tmpfs that fills up: chain of 21 images unaffected, $(grep -c '^startpath: ' "$TMP/err") message(s)"
+fi
 # STARTPATH_LOG takes the messages off stderr.
 STARTPATH_DIR=/dev/null/x STARTPATH_LOG="$TMP/log" LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null 2>"$TMP/err"
 [ ! -s "$TMP/err" ] || fail "stderr written although STARTPATH_LOG is set"
