@@ -62,7 +62,7 @@ UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROGS   := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%)
 CTORLIB := $(B)/progs/libctorhook.so
 
-.PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo tsan
+.PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo tsan fuzz
 all: $(LIBSO) $(CLI)
 
 $(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/lib/*.h src/lib/*.def)
@@ -129,6 +129,17 @@ test: deps-test
 unit: all $(UNITS)
 	$(Q)tests/run.sh --unit
 
+# libFuzzer targets (clang): the ring reader and the JSON readers.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ := $(B)/fuzz/fuzz_ring $(B)/fuzz/fuzz_json
+$(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(CFLAGS_BASE) -Wno-missing-field-initializers -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(COMMON_SRC) $(CJSON_LIBS) -lm
+fuzz: all $(FUZZ) $(B)/progs/errno_check $(B)/progs/forkexec
+	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS)
+
 # The ring's tests under ThreadSanitizer (clang: gcc's TSan has no fences).
 TSAN_CC ?= clang
 tsan: $(B)/tsan/check_ring
@@ -180,6 +191,7 @@ help:
 	@echo "  test       install missing Debian packages (as root), build, run every test"
 	@echo "  unit       Check unit tests only;  integration: integration tests only"
 	@echo "  tsan       the ring's tests under ThreadSanitizer"
+	@echo "  fuzz       libFuzzer on the ring reader and the JSON readers (FUZZ_SECONDS=60 each)"
 	@echo "  demo       run one container start (crun, busybox) under startpath, print the map"
 	@echo "  bench      print ns per hooked call with and without the library"
 	@echo "  install    install into DESTDIR PREFIX (now $(PREFIX)); uninstall removes it"
