@@ -62,7 +62,7 @@ UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROGS   := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%)
 CTORLIB := $(B)/progs/libctorhook.so
 
-.PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo tsan fuzz
+.PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo tsan fuzz soak
 all: $(LIBSO) $(CLI)
 
 $(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/lib/*.h src/lib/*.def)
@@ -168,6 +168,10 @@ $(B)/bench/ringbench: tests/bench/ringbench.c src/common/ring.c src/common/recor
 bench: all $(BENCH)
 	$(Q)scripts/bench.sh
 
+# 1000 consecutive cold starts under the library (root); failures counted.
+soak: deps-demo all
+	$(Q)scripts/soak.sh $(or $(SOAK_RUNS),1000)
+
 # ---- install ----
 
 install: all
@@ -191,6 +195,7 @@ help:
 	@echo "  test       install missing Debian packages (as root), build, run every test"
 	@echo "  unit       Check unit tests only;  integration: integration tests only"
 	@echo "  tsan       the ring's tests under ThreadSanitizer"
+	@echo "  soak       1000 consecutive cold starts under the library (SOAK_RUNS=N)"
 	@echo "  fuzz       libFuzzer on the ring reader and the JSON readers (FUZZ_SECONDS=60 each)"
 	@echo "  demo       run one container start (crun, busybox) under startpath, print the map"
 	@echo "  bench      print ns per hooked call with and without the library"
