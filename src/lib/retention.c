@@ -5,7 +5,7 @@
  * removed once they are older than STARTPATH_KEEP_AGE seconds (default one
  * day), and the oldest of them go first while the directory holds more than
  * STARTPATH_KEEP_MB megabytes (default 512).  A process that is still
- * running keeps its files.  At most one process a minute does the scan (the
+ * running keeps its files.  At most one process every 10 s does the scan (the
  * one that wins the `.retention` stamp); anything unexpected just ends it.
  */
 #include "internal.h"
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCAN_EVERY_S 60
+#define SCAN_EVERY_S 10
 #define MAX_FILES 100000
 
 struct entry {
@@ -47,7 +47,7 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 	return x;
 }
 
-/* Take the once-a-minute stamp; 1 if this process should scan. */
+/* Take the stamp (one scan every SCAN_EVERY_S); 1 if this process should scan. */
 static int take_stamp(int dfd)
 {
 	struct stat st;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retention: files of processes that are gone are removed once older than
 # STARTPATH_KEEP_AGE, oldest first beyond STARTPATH_KEEP_MB; a running
-# process keeps its files; at most one scan a minute.
+# process keeps its files; at most one scan every 10 s.
 . "$(dirname "$0")/lib.sh"
 O="$TMP/out"
 mkdir -p "$O"
@@ -29,8 +29,8 @@ STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_MB=8 LD_PRELOAD="$LIB" "
 [ ! -e "$O/$dead-$((recent - 5000000000)).ring" ] || fail "oldest file kept although over the size"
 [ -e "$O/$dead-$((recent - 1000000000)).ring" ] || fail "a newer file removed before the limit was met"
 ok "size: oldest gone files removed until under STARTPATH_KEEP_MB"
-# Once a minute: a new old file survives the next process.
+# Every 10 s at most: a new old file survives the next process.
 mk "$dead-$old" 1M
 STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
-[ -e "$O/$dead-$old.ring" ] || fail "scanned again within a minute"
-ok "at most one scan a minute"
+[ -e "$O/$dead-$old.ring" ] || fail "scanned again within 10 s"
+ok "at most one scan every 10 s"
