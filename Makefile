@@ -156,9 +156,12 @@ integration: all $(PROGS) $(CTORLIB)
 demo: deps-demo all
 	$(Q)scripts/demo.sh
 
-BENCH := $(B)/bench/hookbench $(B)/bench/ringbench
+BENCH := $(B)/bench/hookbench $(B)/bench/ringbench $(B)/bench/execbench
 bench-build: $(BENCH)
 $(B)/bench/hookbench: tests/bench/hookbench.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+$(B)/bench/execbench: tests/bench/execbench.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 $(B)/bench/ringbench: tests/bench/ringbench.c src/common/ring.c src/common/record.c

@@ -1,27 +1,105 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# bench.sh - ns per hooked call with and without libstartpath.so (3 pairs,
-# alternating, best figure kept), and ring throughput.
+# bench.sh - what libstartpath.so costs, printed as tables and written to
+# bench/results.json (schema startpath/benchresults/v1):
+#   1. ns per call, untraced against traced (5 alternating runs, best kept):
+#      hooked libc calls, syscall(), and a raw syscall site in the program's
+#      own text (rewritten: recorded, and filtered out);
+#   2. ring throughput with 1, 2 and 8 producer threads (best of 3);
+#   3. start cost per exec: untraced, traced with the site cache warm (hit)
+#      and emptied (miss), the three taking turns;
+#   4. cold start of `ctr run` untraced, under the library and under
+#      strace -f (root; STARTPATH_BENCH_PAIRS rounds, default 20);
+#   5. how reliable `startpath diff` is on this machine (root; skipped with
+#      STARTPATH_BENCH_DIFF=0).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-hb="$top/build/bench/hookbench"
+b="$top/build/bench"
 lib="$top/build/lib/libstartpath.so"
+res="$top/bench/results.json"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for i in 1 2 3; do
-	"$hb" >"$out/plain.$i"
-	STARTPATH_DIR="$out/d$i" STARTPATH_RING=1024 LD_PRELOAD="$lib" "$hb" >"$out/traced.$i"
+mkdir -p "$top/bench"
+
+echo "== 1. ns per call (best of 5 alternating runs x 15 rounds x 100000 calls)"
+for i in 1 2 3 4 5; do
+	"$b/hookbench" 100000 >"$out/plain.$i"
+	STARTPATH_DIR="$out/d$i" STARTPATH_RING=1024 LD_PRELOAD="$lib" "$b/hookbench" 100000 >"$out/traced.$i"
+	rm -rf "$out/d$i"
+	printf '\r  run %d/5' "$i" >&2
 done
-echo "ns per call (best of 3 alternating runs x 7 rounds x 200000 calls)"
+printf '\r' >&2
 printf '%-34s %10s %10s %10s\n' call untraced traced added
-cut -c1-34 "$out/plain.1" | while IFS= read -r name; do
-	p=$(grep -hF "$name" "$out"/plain.* | awk '{print $NF}' | sort -g | head -1)
-	t=$(grep -hF "$name" "$out"/traced.* | awk '{print $NF}' | sort -g | head -1)
-	printf '%-34s %10.1f %10.1f %+10.1f\n' "$name" "$p" "$t" "$(echo "$t - $p" | bc -l 2>/dev/null || awk -v a="$t" -v b="$p" 'BEGIN{print a-b}')"
+best() { grep -hF "$1" "$out"/"$2".* | awk '{print $NF}' | sort -g | head -1; }
+: >"$out/hooks.json"
+cut -c1-34 "$out/plain.1" | sed 's/ *$//' | while IFS= read -r name; do
+	p=$(best "$name" plain)
+	t=$(best "$name" traced)
+	printf '%-34s %10.1f %10.1f %+10.1f\n' "$name" "$p" "$t" "$(awk -v a="$t" -v b="$p" 'BEGIN{print a-b}')"
+	awk -v n="$name" -v a="$t" -v b="$p" 'BEGIN{printf "{\"call\":\"%s\",\"untraced_ns\":%.1f,\"traced_ns\":%.1f,\"added_ns\":%.1f}\n", n, b, a, a-b}' >>"$out/hooks.json"
 done
+
 echo
-"$top/build/bench/ringbench"
+echo "== 2. ring throughput, M records/s (best of 3)"
+printf '%-10s %16s %16s\n' producers "1024 records" "16384 records"
+for cap in 1024 16384; do
+	for i in 1 2 3; do "$b/ringbench" "$cap"; done >"$out/ring.$cap"
+done
+: >"$out/ring.json"
+for th in 1 2 8; do
+	a=$(awk -v t=$th '$1==t{print $3}' "$out/ring.1024" | sort -g | tail -1)
+	c=$(awk -v t=$th '$1==t{print $3}' "$out/ring.16384" | sort -g | tail -1)
+	printf '%-10s %16.1f %16.1f\n' "$th" "$a" "$c"
+	echo "{\"threads\":$th,\"capacity_1024_mrps\":$a,\"capacity_16384_mrps\":$c}" >>"$out/ring.json"
+done
+
 echo
-"$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-20}"
+echo "== 3. start cost per exec (fork, exec, exit, wait; medians of 40 rounds)"
+printf '%-32s %10s %10s %10s %10s %10s\n' program "untraced" "cache hit" added "cache miss" added
+: >"$out/exec.json"
+for cmd in "/bin/true" "$b/hookbench 0" "containerd-shim-runc-v2 -v" "runc --version"; do
+	command -v ${cmd%% *} >/dev/null 2>&1 || continue
+	rm -rf "$out/x"
+	mkdir -p "$out/x"
+	# shellcheck disable=SC2086
+	r=$("$b/execbench" 40 "$lib" "$out/x" $cmd) || continue
+	set -- $r
+	name=$(basename "${cmd%% *}")
+	printf '%-32s %8.0f us %8.0f us %+8.0f us %8.0f us %+8.0f us\n' "$name" "$2" "$3" \
+		"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')"
+	awk -v n="$name" -v p="$2" -v h="$3" -v m="$4" 'BEGIN{printf "{\"program\":\"%s\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f}\n", n, p, h, h-p, m, m-p}' >>"$out/exec.json"
+done
+# What loading the library alone costs (STARTPATH_DISABLE=1: mapped, records nothing).
+r=$(STARTPATH_DISABLE=1 "$b/execbench" 40 "$lib" "$out/x" /bin/true)
+set -- $r
+printf '%-32s %8.0f us %8.0f us %+8.0f us   (library loaded, recording disabled)\n' true "$2" "$3" \
+	"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')"
+load_only=$(awk -v a="$3" -v b="$2" 'BEGIN{printf "%.1f", a-b}')
+
 echo
-"$top/tests/bench/diff-reliability.sh" 20 12
+echo "== 4. cold start"
+cold="$out/cold.json"
+echo null >"$cold"
+"$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-20}" "$cold"
+
+arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
+{
+	printf '{"schema":"startpath/benchresults/v1","version":"%s",' \
+		"$(sed -n 's/^#define STARTPATH_VERSION "\(.*\)"/\1/p' "$top/include/startpath.h")"
+	printf '"machine":{"kernel":"%s","cpus":%d,"cpu":"%s"},' "$(uname -r)" "$(nproc)" \
+		"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1 | tr -d '"\\')"
+	printf '"date":"%s",' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	printf '"calls":[%s],' "$(arr "$out/hooks.json")"
+	printf '"ring":[%s],' "$(arr "$out/ring.json")"
+	printf '"exec":[%s],"exec_load_only_added_us":%s,' "$(arr "$out/exec.json")" "$load_only"
+	printf '"coldstart":%s}\n' "$(cat "$cold")"
+} >"$res.tmp"
+mv "$res.tmp" "$res"
+echo
+echo "figures written to ${res#$top/}"
+
+if [ "$(id -u)" -eq 0 ] && [ "${STARTPATH_BENCH_DIFF:-1}" != 0 ]; then
+	echo
+	echo "== 5. diff reliability"
+	"$top/tests/bench/diff-reliability.sh" 20 12
+fi

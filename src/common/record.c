@@ -87,7 +87,7 @@ size_t sp_strnlen(const char *s, size_t max)
 
 void sp_rec_put_strs(struct sp_record *rec, const char *const *strs, unsigned n)
 {
-	size_t len[SP_MAX_STRS], give[SP_MAX_STRS], room;
+	size_t len[SP_MAX_STRS], give[SP_MAX_STRS], room, total = 0;
 	unsigned left, i;
 	char *p = rec->data;
 	int changed = 1;
@@ -95,11 +95,23 @@ void sp_rec_put_strs(struct sp_record *rec, const char *const *strs, unsigned n)
 	if (n > SP_MAX_STRS)
 		n = SP_MAX_STRS;
 	room = SP_REC_DATA - n; /* one NUL per string */
-	left = n;
 	for (i = 0; i < n; i++) {
-		len[i] = sp_strnlen(strs[i], SP_REC_DATA);
-		give[i] = (size_t)-1;
+		len[i] = strs[i] ? strnlen(strs[i], SP_REC_DATA) : 0;
+		total += len[i];
 	}
+	rec->nstr = (uint16_t)n;
+	if (total <= room) {
+		/* The common case: everything fits as it is. */
+		for (i = 0; i < n; i++) {
+			memcpy(p, strs[i] ? strs[i] : "", len[i]);
+			p += len[i];
+			*p++ = '\0';
+		}
+		return;
+	}
+	left = n;
+	for (i = 0; i < n; i++)
+		give[i] = (size_t)-1;
 	/* Water-filling: strings shorter than the fair share keep their
 	 * length; the rest split what remains. */
 	while (changed && left) {
@@ -127,7 +139,6 @@ void sp_rec_put_strs(struct sp_record *rec, const char *const *strs, unsigned n)
 		p += give[i];
 		*p++ = '\0';
 	}
-	rec->nstr = (uint16_t)n;
 }
 
 const char *sp_rec_str(const struct sp_record *rec, unsigned i)

@@ -176,28 +176,40 @@ static int host_pid(void)
 	return atoi(buf) > 0 ? atoi(buf) : sp_s.pid;
 }
 
+/* /proc/self/exe of this image, read once (ring_create runs again in a
+ * forked child, whose image is the same). */
+const char *sp_exe(void)
+{
+	if (!sp_s.exe[0]) {
+		long n = readlink("/proc/self/exe", sp_s.exe, sizeof(sp_s.exe) - 1);
+
+		sp_s.exe[n > 0 ? n : 0] = '\0';
+		if (n <= 0)
+			sp_s.exe[0] = '?';
+	}
+	return sp_s.exe;
+}
+
 /* ---- the ring file ---- */
+
+static int check_dir(void);
 
 /* Create and map this process's ring; fill its identity.  0 or -1. */
 static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 {
 	uint32_t cap = SP_RING_DEFAULT_RECORDS;
 	const char *want = getenv(SP_ENV_RING);
-	char self[SP_EXE_MAX];
-	long sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	/* containerd lives for weeks and serves every start: a longer history. */
-	if (sl > 0) {
-		self[sl] = '\0';
-		if (strcmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, "containerd") == 0)
-			cap = SP_RING_DAEMON_RECORDS;
-	}
+	const char *self = sp_exe();
 	struct sp_ring_hdr *h;
 	uint64_t t_load = now_ns(CLOCK_MONOTONIC);
 	char path[640];
 	size_t size;
 	void *mem;
 	int fd, hp = host_pid();
+
+	/* containerd lives for weeks and serves every start: a longer history. */
+	if (strcmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, "containerd") == 0)
+		cap = SP_RING_DAEMON_RECORDS;
 
 	if (want && *want) {
 		char *end;
@@ -213,6 +225,9 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/%s.ring", sp_s.dir, sp_s.base);
 	size = sp_ring_bytes(cap);
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && (errno == ENOTDIR || errno == EACCES || errno == EROFS || errno == ENOENT) &&
+	    check_dir() < 0)
+		return -1;
 	if (fd < 0) {
 		sp_say_once(SP_MSG_RING, "cannot create %s: %s; not recording", path, strerror(errno));
 		return -1;
@@ -252,11 +267,7 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 		h->argc = parent->argc;
 		return 0;
 	}
-	{
-		long n = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
-
-		h->exe[n > 0 ? n : 0] = '\0';
-	}
+	memcpy(h->exe, self, sizeof(h->exe));
 	if (argv) {
 		size_t used = 0;
 
@@ -289,11 +300,31 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 
 /* ---- configuration ---- */
 
+static int check_dir(void)
+{
+	struct stat st;
+
+	if (mkdir(sp_s.dir, 0700) < 0 && errno != EEXIST) {
+		sp_say_once(SP_MSG_DIR, "cannot create output directory %s: %s; not recording",
+			    sp_s.dir, strerror(errno));
+		return -1;
+	}
+	if (stat(sp_s.dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		sp_say_once(SP_MSG_DIR, "output directory %s is not a directory; not recording", sp_s.dir);
+		return -1;
+	}
+	if (access(sp_s.dir, W_OK | X_OK) < 0) {
+		sp_say_once(SP_MSG_DIR, "output directory %s is not writable: %s; not recording",
+			    sp_s.dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int setup_dir(void)
 {
 	const char *d = getenv(SP_ENV_DIR);
 	char tmp[512];
-	struct stat st;
 
 	if (d && *d) {
 		if (d[0] != '/') {
@@ -317,20 +348,10 @@ static int setup_dir(void)
 		else
 			snprintf(sp_s.dir, sizeof(sp_s.dir), "/tmp/startpath-%u", (unsigned)geteuid());
 	}
-	if (mkdir(sp_s.dir, 0700) < 0 && errno != EEXIST) {
-		sp_say_once(SP_MSG_DIR, "cannot create output directory %s: %s; not recording",
-			    sp_s.dir, strerror(errno));
-		return -1;
-	}
-	if (stat(sp_s.dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		sp_say_once(SP_MSG_DIR, "output directory %s is not a directory; not recording", sp_s.dir);
-		return -1;
-	}
-	if (access(sp_s.dir, W_OK | X_OK) < 0) {
-		sp_say_once(SP_MSG_DIR, "output directory %s is not writable: %s; not recording",
-			    sp_s.dir, strerror(errno));
-		return -1;
-	}
+	/* Usually it exists and is ours: one mkdir says so.  The full checks
+	 * run only when something is wrong, to name what. */
+	if (mkdir(sp_s.dir, 0700) == 0 || errno != EEXIST)
+		return check_dir();
 	return 0;
 }
 

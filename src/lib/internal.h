@@ -55,6 +55,7 @@ struct sp_state {
 	char dir[512];         /* absolute output directory */
 	char base[64];         /* "<hostpid>-<tload>" of this ring */
 	char libpath[512];
+	char exe[SP_EXE_MAX];  /* /proc/self/exe at load, read once */
 	/* "NAME=value" strings carried into children, NULL-terminated. */
 	const char *carry[12];
 	char carrybuf[2048];
@@ -86,6 +87,9 @@ SP_HIDDEN void sp_event(unsigned kind, long result, const char *text);
 
 /* Lazily initialise if a hook runs before the constructor.  Returns sp_s.on. */
 SP_HIDDEN int sp_ready(void);
+
+/* /proc/self/exe of this image (read once). */
+SP_HIDDEN const char *sp_exe(void);
 
 /* In a child made by fork or clone without CLONE_VM: new pid, own ring. */
 SP_HIDDEN void sp_child_init(void);

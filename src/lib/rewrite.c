@@ -771,9 +771,7 @@ void sp_raw_setup(void)
 	struct sites s = { 0 };
 	struct timespec t0, t1;
 	unsigned seen = 0, skipped = 0, done = 0;
-	char exe[256];
 	int hit;
-	long n;
 
 	if (env && strcmp(env, "0") == 0)
 		return;
@@ -781,11 +779,9 @@ void sp_raw_setup(void)
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	ex.path = exe;
+	ex.path = sp_exe();
 	dl_iterate_phdr(phdr_cb, &ex);
-	sp_debug(3, "%s: text %#lx-%#lx, build-id %s", exe, (unsigned long)ex.text_lo,
+	sp_debug(3, "%s: text %#lx-%#lx, build-id %s", ex.path, (unsigned long)ex.text_lo,
 		 (unsigned long)ex.text_hi, ex.build_id[0] ? ex.build_id : "none");
 	if (!ex.text_lo || !ex.text_hi)
 		return;
@@ -806,14 +802,14 @@ void sp_raw_setup(void)
 	}
 	if (s.n) {
 		if (!single_threaded()) {
-			note("%s: more than one thread at load; syscall sites not rewritten", exe);
+			note("%s: more than one thread at load; syscall sites not rewritten", ex.path);
 		} else {
 			apply(&ex, &s, &done);
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (s.n || seen)
-		note("%s: rewrote %u of %zu syscall sites (%s, %u skipped as unsafe), %ld us", exe,
+		note("%s: rewrote %u of %zu syscall sites (%s, %u skipped as unsafe), %ld us", ex.path,
 		     done, s.n, hit ? "cache" : "decoded", skipped,
 		     (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	free(s.v);
