@@ -58,12 +58,13 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(B)/obj/%.o)
 
 LIBSO   := $(B)/lib/libstartpath.so
 CLI     := $(B)/bin/startpath
+EXEC    := $(B)/bin/startpath-exec
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROGS   := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%)
 CTORLIB := $(B)/progs/libctorhook.so
 
 .PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo tsan fuzz soak
-all: $(LIBSO) $(CLI)
+all: $(LIBSO) $(CLI) $(EXEC)
 
 $(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/lib/*.h src/lib/*.def)
 	@mkdir -p $(dir $@)
@@ -91,6 +92,48 @@ $(CLI): $(CLI_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(CJSON_LIBS) $(CURL_LIBS) -lm $(LDFLAGS)
+
+# startpath-exec: the launcher for static programs, with the freestanding
+# recorder (src/exec/rec*.{c,S} + the library's syscall decoder and record
+# packing) linked into one flat, position-independent image and embedded.
+REC_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/lib -Isrc/exec $(WARN) \
+	-O2 -fPIC -fvisibility=hidden -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -mno-red-zone -fno-jump-tables \
+	-ffunction-sections -fdata-sections
+REC_OBJ := $(B)/rec/rec.o $(B)/rec/rec_entry.o $(B)/rec/sysdecode.o $(B)/rec/record.o
+$(B)/rec/rec.o: src/exec/rec.c src/exec/rec.h $(wildcard include/*.h src/common/*.h src/lib/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC(rec) $<")
+	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
+$(B)/rec/rec_entry.o: src/exec/rec_entry.S src/exec/rec.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
+$(B)/rec/sysdecode.o: src/lib/sysdecode.c $(wildcard include/*.h src/common/*.h src/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
+$(B)/rec/record.o: src/common/record.c $(wildcard include/*.h src/common/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
+$(B)/rec/rec.elf: $(REC_OBJ) src/exec/rec.lds
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)ld -nostdlib -static -pie --no-dynamic-linker -z norelro -z noexecstack --gc-sections \
+		-e spx_table -T src/exec/rec.lds -o $@ $(REC_OBJ)
+	@# The launcher relocates the image; anything but R_X86_64_RELATIVE is a build error.
+	$(Q)! readelf -rW $@ | awk 'NR>3 && NF>2 {print $$3}' | grep -v -e '^R_X86_64_RELATIVE$$' -e '^Type$$' -e '^$$' | grep .
+$(B)/exec/blob.o: src/exec/blob.S $(B)/rec/rec.elf
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -c -DREC_ELF='"$(B)/rec/rec.elf"' $< -o $@
+$(B)/exec/rewrite.o: src/lib/rewrite.c src/exec/launcher.h $(wildcard include/*.h src/common/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -DSP_LAUNCHER -Isrc/lib $(CFLAGS) -c $< -o $@
+$(B)/exec/launcher.o: src/exec/launcher.c src/exec/launcher.h src/exec/rec.h $(wildcard include/*.h src/common/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -Isrc/exec -Wno-format-truncation $(CFLAGS) -c $< -o $@
+$(EXEC): $(B)/exec/launcher.o $(B)/exec/rewrite.o $(B)/exec/blob.o $(B)/obj/src/common/ring.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -pie -o $@ $^ -ldl $(LDFLAGS)
 
 CLI_LIB_OBJ := $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(CLI_LIB_OBJ) $(wildcard tests/unit/*.h)
@@ -180,11 +223,13 @@ soak: deps-demo all
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/startpath
+	install -m 0755 $(EXEC) $(DESTDIR)$(BINDIR)/startpath-exec
 	install -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libstartpath.so
 	install -m 0644 include/startpath.h $(DESTDIR)$(INCLUDEDIR)/startpath.h
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/startpath $(DESTDIR)$(LIBDIR)/libstartpath.so \
+	rm -f $(DESTDIR)$(BINDIR)/startpath $(DESTDIR)$(BINDIR)/startpath-exec \
+		$(DESTDIR)$(LIBDIR)/libstartpath.so \
 		$(DESTDIR)$(INCLUDEDIR)/startpath.h
 	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
 

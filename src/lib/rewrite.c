@@ -24,7 +24,11 @@
  * Fails open: anything unexpected skips that site or that binary, says so at
  * STARTPATH_DEBUG>=1 and leaves a note in the ring.
  */
+#ifdef SP_LAUNCHER
+#include "../exec/launcher.h"
+#else
 #include "raw.h"
+#endif
 
 #include <capstone/capstone.h>
 #include <dirent.h>
@@ -43,7 +47,7 @@
 #include <unistd.h>
 
 #define MAX_WIN 16
-#define STUB_MAX 160
+#define STUB_MAX 192
 
 struct site {
 	uint64_t win;      /* link-time address of the window */
@@ -62,9 +66,38 @@ struct exe {
 	uint64_t text_lo, text_hi; /* runtime, executable PT_LOADs */
 	char build_id[72];
 	const char *path;
+	const char *file;          /* where to read sections from */
 };
 
+/* Where stubs go: the filter's bitmap and the entry points.  The library
+ * points them at raw_entry.S; startpath-exec at the static recorder, which
+ * also needs the children of memory-sharing clones sent to its own entry. */
+static uint64_t *stub_interest;
+static uint64_t stub_pre, stub_post, stub_child;
+static const char *cache_dir;
+
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#ifdef SP_LAUNCHER
+static int debug_level;
+#define sp_debug(level, ...) \
+	do { \
+		if (debug_level >= (level)) { \
+			fprintf(stderr, "startpath: " __VA_ARGS__); \
+			fputc('\n', stderr); \
+		} \
+	} while (0)
+#define REAL(fn) fn
+static void note(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sp_debug(1, "%s", buf);
+}
+#else
 static void note(const char *fmt, ...)
 {
 	char buf[200];
@@ -76,6 +109,7 @@ static void note(const char *fmt, ...)
 	sp_event(SP_K_NOTE, 0, buf);
 	sp_debug(1, "%s", buf);
 }
+#endif
 
 static int add_site(struct sites *s, const struct site *x)
 {
@@ -94,6 +128,7 @@ static int add_site(struct sites *s, const struct site *x)
 
 /* ---- the executable in memory ---- */
 
+#ifndef SP_LAUNCHER
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *vex)
 {
 	struct exe *ex = vex;
@@ -133,6 +168,8 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *vex)
 	}
 	return 1; /* the first object is the main program */
 }
+
+#endif
 
 static int single_threaded(void)
 {
@@ -299,7 +336,7 @@ static int is_rax(x86_reg r)
 
 static int interesting(int64_t nr)
 {
-	return nr >= 0 && nr < 512 && (sp_raw_interest[nr / 64] >> (nr % 64)) & 1;
+	return nr >= 0 && nr < 512 && (stub_interest[nr / 64] >> (nr % 64)) & 1;
 }
 
 /* Decode [lo, hi) (runtime addresses) and add its rewritable sites. */
@@ -458,7 +495,7 @@ static int find_sites(struct exe *ex, struct sites *out, unsigned *seen, unsigne
 	csh h;
 	cs_insn *insn;
 
-	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	fd = open(ex->file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(ElfW(Ehdr))) {
@@ -513,7 +550,7 @@ static void cache_path(const struct exe *ex, char *buf, size_t len)
 	if (c && *c)
 		snprintf(buf, len, "%s/%s.sites", c, ex->build_id);
 	else
-		snprintf(buf, len, "%s/.sites/%s.sites", sp_s.dir, ex->build_id);
+		snprintf(buf, len, "%s/.sites/%s.sites", cache_dir, ex->build_id);
 }
 
 static int hexval(int c)
@@ -584,7 +621,7 @@ static void cache_write(const struct exe *ex, const struct sites *s)
 		return;
 	*slash = '\0';
 	mkdir(dir, 0700);
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, sp_s.pid);
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 	f = fopen(tmp, "we");
 	if (!f)
 		return;
@@ -626,7 +663,7 @@ static uint8_t *emit_stub(uint8_t *p, const struct site *s, uint64_t w)
 	const uint8_t *pre = s->bytes, *post = s->bytes + s->sys + 2;
 	size_t npre = s->sys, npost = (size_t)s->len - s->sys - 2;
 	uint8_t *jae, *jnc, *lea1, *after, *jmp_callpost, *pass, *jmp_post, *jz, *callpost,
-		*lea2, *postp;
+		*lea2, *postp, *childp;
 
 	p = put(p, pre, npre);
 	p = put(p, "\x48\x3d\x00\x02\x00\x00", 6);         /* cmp $512,%rax */
@@ -635,7 +672,7 @@ static uint8_t *emit_stub(uint8_t *p, const struct site *s, uint64_t w)
 	p = put(p, "\x48\x89\xc1", 3);                     /* mov %rax,%rcx */
 	p = put(p, "\x48\xc1\xe9\x06", 4);                 /* shr $6,%rcx */
 	p = put(p, "\x49\xbb", 2);                         /* movabs $interest,%r11 */
-	p = put64(p, (uint64_t)sp_raw_interest);
+	p = put64(p, (uint64_t)stub_interest);
 	p = put(p, "\x4d\x8b\x1c\xcb", 4);                 /* mov (%r11,%rcx,8),%r11 */
 	p = put(p, "\x49\x0f\xa3\xc3", 4);                 /* bt %rax,%r11 */
 	jnc = p;
@@ -643,7 +680,7 @@ static uint8_t *emit_stub(uint8_t *p, const struct site *s, uint64_t w)
 	lea1 = p;
 	p = put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7);     /* lea .after(%rip),%r11 */
 	p = put(p, "\x48\xb9", 2);                         /* movabs $entry_pre,%rcx */
-	p = put64(p, (uint64_t)sp_raw_entry_pre);
+	p = put64(p, stub_pre);
 	p = put(p, "\xff\xe1", 2);                         /* jmp *%rcx */
 	after = p;                                         /* SP_ACT_NORMAL */
 	p = put(p, "\x0f\x05", 2);
@@ -661,18 +698,31 @@ static uint8_t *emit_stub(uint8_t *p, const struct site *s, uint64_t w)
 	lea2 = p;
 	p = put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7);     /* lea .post(%rip),%r11 */
 	p = put(p, "\x48\xb9", 2);                         /* movabs $entry_post,%rcx */
-	p = put64(p, (uint64_t)sp_raw_entry_post);
+	p = put64(p, stub_post);
 	p = put(p, "\xff\xe1", 2);                         /* jmp *%rcx */
 	postp = p;
 	p = put(p, post, npost);
 	p = put(p, "\xe9", 1);                             /* jmp back */
 	p = put32(p, (int32_t)((int64_t)(w + s->len) - (int64_t)(p + 4)));
+	childp = postp;
+	if (stub_child) {
+		/* The child of a CLONE_VM clone first takes an area of its own,
+		 * then goes on at .post. */
+		uint8_t *lea3 = p;
+
+		childp = p;
+		p = put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7); /* lea .post(%rip),%r11 */
+		p = put(p, "\x48\xb9", 2);                     /* movabs $child,%rcx */
+		p = put64(p, stub_child);
+		p = put(p, "\xff\xe1", 2);                     /* jmp *%rcx */
+		put32(lea3 + 3, (int32_t)(postp - (lea3 + 7)));
+	}
 	jae[1] = (uint8_t)(pass - (jae + 2));
 	jnc[1] = (uint8_t)(pass - (jnc + 2));
 	put32(lea1 + 3, (int32_t)(after - (lea1 + 7)));
 	jmp_callpost[1] = (uint8_t)(callpost - (jmp_callpost + 2));
 	jmp_post[1] = (uint8_t)(postp - (jmp_post + 2));
-	jz[1] = (uint8_t)(postp - (jz + 2));
+	jz[1] = (uint8_t)(childp - (jz + 2));
 	put32(lea2 + 3, (int32_t)(postp - (lea2 + 7)));
 	return p;
 }
@@ -757,6 +807,71 @@ static int apply(const struct exe *ex, const struct sites *s, unsigned *done)
 	return 0;
 }
 
+/* Find (or read from the cache) and rewrite ex's sites.  Returns how many
+ * were rewritten. */
+static unsigned rewrite_exe(struct exe *ex)
+{
+	struct sites s = { 0 };
+	struct timespec t0, t1;
+	unsigned seen = 0, skipped = 0, done = 0;
+	int hit;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sp_debug(3, "%s: text %#lx-%#lx, build-id %s", ex->path, (unsigned long)ex->text_lo,
+		 (unsigned long)ex->text_hi, ex->build_id[0] ? ex->build_id : "none");
+	if (!ex->text_lo || !ex->text_hi)
+		return 0;
+	if (!ex->build_id[0]) {
+		/* No build-id: nothing to key a cache on; decode each time. */
+		snprintf(ex->build_id, sizeof(ex->build_id), "none");
+	}
+	hit = strcmp(ex->build_id, "none") != 0 && cache_read(ex, &s) == 0;
+	if (!hit) {
+		if (!memmem((const void *)ex->text_lo, ex->text_hi - ex->text_lo, "\x0f\x05", 2)) {
+			s.n = 0;
+		} else if (find_sites(ex, &s, &seen, &skipped) < 0) {
+			free(s.v);
+			return 0;
+		}
+		if (strcmp(ex->build_id, "none") != 0)
+			cache_write(ex, &s);
+	}
+	if (s.n) {
+		if (!single_threaded()) {
+			note("%s: more than one thread at load; syscall sites not rewritten", ex->path);
+		} else {
+			apply(ex, &s, &done);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (s.n || seen)
+		note("%s: rewrote %u of %zu syscall sites (%s, %u skipped as unsafe), %ld us", ex->path,
+		     done, s.n, hit ? "cache" : "decoded", skipped,
+		     (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	free(s.v);
+	return done;
+}
+
+#ifdef SP_LAUNCHER
+unsigned sp_rewrite_static(const struct sp_rewrite_req *rq)
+{
+	struct exe ex = { 0 };
+
+	debug_level = rq->debug;
+	stub_interest = rq->interest;
+	stub_pre = rq->entry_pre;
+	stub_post = rq->entry_post;
+	stub_child = rq->entry_child;
+	cache_dir = rq->cache_dir;
+	ex.bias = rq->bias;
+	ex.text_lo = rq->text_lo;
+	ex.text_hi = rq->text_hi;
+	ex.path = rq->path;
+	ex.file = rq->file;
+	snprintf(ex.build_id, sizeof(ex.build_id), "%s", rq->build_id);
+	return rewrite_exe(&ex);
+}
+#else
 void sp_raw_setup(void)
 {
 	static const int nrs[] = {
@@ -768,49 +883,20 @@ void sp_raw_setup(void)
 	};
 	const char *env = getenv("STARTPATH_RAW");
 	struct exe ex = { 0 };
-	struct sites s = { 0 };
-	struct timespec t0, t1;
-	unsigned seen = 0, skipped = 0, done = 0;
-	int hit;
 
 	if (env && strcmp(env, "0") == 0)
 		return;
 	sp_raw_init_keys();
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stub_interest = sp_raw_interest;
+	stub_pre = (uint64_t)sp_raw_entry_pre;
+	stub_post = (uint64_t)sp_raw_entry_post;
+	stub_child = 0;
+	cache_dir = sp_s.dir;
 	ex.path = sp_exe();
+	ex.file = "/proc/self/exe";
 	dl_iterate_phdr(phdr_cb, &ex);
-	sp_debug(3, "%s: text %#lx-%#lx, build-id %s", ex.path, (unsigned long)ex.text_lo,
-		 (unsigned long)ex.text_hi, ex.build_id[0] ? ex.build_id : "none");
-	if (!ex.text_lo || !ex.text_hi)
-		return;
-	if (!ex.build_id[0]) {
-		/* No build-id: nothing to key a cache on; decode each time. */
-		snprintf(ex.build_id, sizeof(ex.build_id), "none");
-	}
-	hit = strcmp(ex.build_id, "none") != 0 && cache_read(&ex, &s) == 0;
-	if (!hit) {
-		if (!memmem((const void *)ex.text_lo, ex.text_hi - ex.text_lo, "\x0f\x05", 2)) {
-			s.n = 0;
-		} else if (find_sites(&ex, &s, &seen, &skipped) < 0) {
-			free(s.v);
-			return;
-		}
-		if (strcmp(ex.build_id, "none") != 0)
-			cache_write(&ex, &s);
-	}
-	if (s.n) {
-		if (!single_threaded()) {
-			note("%s: more than one thread at load; syscall sites not rewritten", ex.path);
-		} else {
-			apply(&ex, &s, &done);
-		}
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (s.n || seen)
-		note("%s: rewrote %u of %zu syscall sites (%s, %u skipped as unsafe), %ld us", ex.path,
-		     done, s.n, hit ? "cache" : "decoded", skipped,
-		     (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
-	free(s.v);
+	rewrite_exe(&ex);
 }
+#endif
