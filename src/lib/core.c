@@ -455,6 +455,13 @@ static void sp_init(int argc, char **argv)
 	dis = getenv(SP_ENV_DISABLE);
 	if (dis && strcmp(dis, "1") == 0)
 		goto done;
+	{
+		/* startpath-exec records for the static program it loads. */
+		const char *self = sp_exe(), *base = strrchr(self, '/');
+
+		if (strcmp(base ? base + 1 : self, "startpath-exec") == 0)
+			goto done;
+	}
 	if (!real_syscall || !real_execve || !real_mount) {
 		sp_say_once(SP_MSG_RESOLVE, "cannot find libc's functions; not recording");
 		goto done;

@@ -13,8 +13,13 @@
  */
 #include "internal.h"
 
+#include <elf.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -42,6 +47,95 @@ unsigned sp_exec_strs(const char *path, char *const argv[], const char *strs[6])
 	return argc;
 }
 
+/* ---- static programs go through startpath-exec ---- */
+
+/* The launcher: STARTPATH_EXEC, else next to the library (build/lib ->
+ * build/bin, $libdir -> $prefix/bin), else the library's own directory. */
+static const char *launcher(void)
+{
+	static char path[600];
+	static int done;
+	const char *env;
+
+	if (done)
+		return path[0] ? path : NULL;
+	env = getenv("STARTPATH_EXEC");
+	if (env && env[0] == '/') {
+		snprintf(path, sizeof(path), "%s", env);
+	} else if (sp_s.libpath[0]) {
+		const char *slash = strrchr(sp_s.libpath, '/');
+		int dl = (int)(slash - sp_s.libpath);
+
+		snprintf(path, sizeof(path), "%.*s/../bin/startpath-exec", dl, sp_s.libpath);
+		if (access(path, X_OK) != 0)
+			snprintf(path, sizeof(path), "%.*s/startpath-exec", dl, sp_s.libpath);
+	}
+	if (path[0] && access(path, X_OK) != 0)
+		path[0] = '\0';
+	done = 1;
+	return path[0] ? path : NULL;
+}
+
+int sp_static_target(int dirfd, const char *path, int at_flags)
+{
+	union {
+		Elf64_Ehdr e;
+		char b[4096];
+	} u;
+	char fdpath[40];
+	long fd, n;
+
+	if (sp_s.contained || !launcher() || getenv("STARTPATH_NO_EXEC_REDIRECT"))
+		return -1;
+	if ((at_flags & AT_EMPTY_PATH) && path && !*path) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", dirfd);
+		path = fdpath;
+		dirfd = AT_FDCWD;
+	}
+	if (!path || !*path)
+		return -1;
+	fd = sp_raw_syscall6(SYS_openat, dirfd, (long)path, O_RDONLY, 0, 0, 0);
+	if (fd < 0)
+		return -1;
+	n = sp_raw_syscall6(SYS_pread64, fd, (long)u.b, sizeof(u.b), 0, 0, 0);
+	if (n < (long)sizeof(u.e) || memcmp(u.e.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    u.e.e_ident[EI_CLASS] != ELFCLASS64 || u.e.e_machine != EM_X86_64 ||
+	    (u.e.e_type != ET_EXEC && u.e.e_type != ET_DYN) ||
+	    u.e.e_phentsize != sizeof(Elf64_Phdr) ||
+	    u.e.e_phoff + (uint64_t)u.e.e_phnum * sizeof(Elf64_Phdr) > (uint64_t)n)
+		goto no;
+	for (int i = 0; i < u.e.e_phnum; i++)
+		if (((const Elf64_Phdr *)(u.b + u.e.e_phoff))[i].p_type == PT_INTERP)
+			goto no;
+	return (int)fd;
+no:
+	sp_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
+	return -1;
+}
+
+char **sp_launcher_argv(int fd, const char *path, char *const argv[], char **out, size_t max,
+			char *fdbuf)
+{
+	size_t n = 0, argc = 0;
+
+	while (argv && argv[argc])
+		argc++;
+	if (argc + 8 > max)
+		return NULL;
+	snprintf(fdbuf, 16, "%d", fd);
+	out[n++] = (char *)launcher();
+	out[n++] = "--fd";
+	out[n++] = fdbuf;
+	out[n++] = "--argv0";
+	out[n++] = argc ? argv[0] : (char *)"";
+	out[n++] = "--";
+	out[n++] = (char *)path;
+	for (size_t i = 1; i < argc; i++)
+		out[n++] = argv[i];
+	out[n] = NULL;
+	return out;
+}
+
 enum exec_kind { EX_VE, EX_VPE, EX_VEAT, EX_FVE };
 
 /* Every exec hook ends here: merge the environment, record, publish the
@@ -52,10 +146,11 @@ static int do_exec(enum exec_kind kind, int fd, const char *path, char *const ar
 	static const unsigned calls[] = { SP_C_EXECVE, SP_C_EXECVE, SP_C_EXECVEAT, SP_C_FEXECVE };
 	char *out[ENV_MAX];
 	char buf[ENVBUF];
+	char *largv[1024], fdbuf[16];
 	const char *strs[6];
 	struct sp_frame c;
 	char *const *env = envp;
-	int added = 0, rc;
+	int added = 0, rc, sfd = -1;
 	unsigned argc;
 
 	if (sp_ready()) {
@@ -64,6 +159,27 @@ static int do_exec(enum exec_kind kind, int fd, const char *path, char *const ar
 		sp_enter(&c, calls[kind], SP_SRC_LIBC, strs, 6, argc, (uint64_t)added,
 			 kind >= EX_VEAT ? (uint64_t)fd : 0);
 		sp_before_exec();
+		/* A static program never loads the library: its launcher does
+		 * what the library would. */
+		if (kind != EX_VPE || (path && strchr(path, '/')))
+			sfd = sp_static_target(kind >= EX_VEAT ? fd : AT_FDCWD,
+					       kind == EX_FVE ? "" : path,
+					       kind == EX_FVE ? AT_EMPTY_PATH : flags);
+		if (sfd >= 0) {
+			char fdp[40];
+			const char *p = path;
+
+			if (kind == EX_FVE || (kind == EX_VEAT && (!path || !*path))) {
+				snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+				p = fdp;
+			}
+			if (sp_launcher_argv(sfd, p, argv, largv, 1024, fdbuf)) {
+				rc = REAL(execve)(largv[0], largv, env);
+				close(sfd);
+				goto failed;
+			}
+			close(sfd);
+		}
 	} else {
 		c.on = 0;
 	}
@@ -81,6 +197,7 @@ static int do_exec(enum exec_kind kind, int fd, const char *path, char *const ar
 		rc = REAL(fexecve)(fd, argv, env);
 		break;
 	}
+failed:
 	if (c.on) {
 		sp_exec_failed();
 		sp_exit(&c, rc, errno, 0);

@@ -118,6 +118,14 @@ SP_HIDDEN const char *sp_mount_opts(unsigned long flags, const void *data);
  * returns argc.  No allocation. */
 SP_HIDDEN unsigned sp_exec_strs(const char *path, char *const argv[], const char *strs[6]);
 
+/* An exec of a static x86-64 program (which never loads the library) goes
+ * through startpath-exec, unless contained: sp_static_target opens it and
+ * returns the fd (not close-on-exec) if so, else -1; sp_launcher_argv builds
+ * the launcher's argv in out (max entries), or NULL if it does not fit. */
+SP_HIDDEN int sp_static_target(int dirfd, const char *path, int at_flags);
+SP_HIDDEN char **sp_launcher_argv(int fd, const char *path, char *const argv[], char **out,
+				  size_t max, char *fdbuf);
+
 /* The strings a mount record keeps (source, target, fstype, options and,
  * for overlay, upperdir in up); returns their count.  No allocation. */
 SP_HIDDEN unsigned sp_mount_strs(const char *source, const char *target, const char *fstype,

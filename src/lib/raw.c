@@ -18,6 +18,8 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 
 SP_HIDDEN __thread struct sp_raw_area sp_raw __attribute__((tls_model("initial-exec")));
@@ -35,7 +37,11 @@ _Static_assert(offsetof(struct sp_raw_regs, r9) == 264, "regs");
  * mapping: the envp handed to the kernel must outlive the C hook, and a
  * vfork child must not allocate. */
 #define RAW_ENV_MAX 2048
-#define RAW_ENVBUF (SP_RAW_ENV_AREA - RAW_ENV_MAX * sizeof(char *))
+#define RAW_ENVBUF (8 * 1024)
+#define RAW_ARGV_MAX 1024
+#define RAW_ARGV_OFF (RAW_ENV_MAX * sizeof(char *) + RAW_ENVBUF)
+#define RAW_FDBUF_OFF (RAW_ARGV_OFF + RAW_ARGV_MAX * sizeof(char *))
+_Static_assert(RAW_FDBUF_OFF + 56 <= SP_RAW_ENV_AREA, "raw exec buffers");
 
 static pthread_key_t stack_key;
 static int stack_key_ok;
@@ -82,6 +88,32 @@ static int raw_exec(struct sp_raw_regs *r, struct sp_raw_inflight *in)
 	sp_enter(&in->f, at ? SP_C_EXECVEAT : SP_C_EXECVE, SP_SRC_RAW, strs, 6, argc,
 		 (uint64_t)added, at ? r->rdi : 0);
 	sp_before_exec();
+	/* A static program: through startpath-exec (an execve of it). */
+	in->exec_fd = -1;
+	if (in->f.on) {
+		int fd = sp_static_target(at ? (int)r->rdi : AT_FDCWD, path, at ? (int)r->r8 : 0);
+		char **largv = (char **)((char *)sp_raw.base + RAW_ARGV_OFF);
+		char *fdbuf = (char *)sp_raw.base + RAW_FDBUF_OFF;
+		char *fdp = fdbuf + 16;
+
+		if (fd >= 0) {
+			const char *p = path;
+
+			if (at && (!path || !*path)) {
+				snprintf(fdp, 40, "/proc/self/fd/%d", (int)r->rdi);
+				p = fdp;
+			}
+			if (sp_launcher_argv(fd, p, argv, largv, RAW_ARGV_MAX, fdbuf)) {
+				in->exec_fd = fd;
+				r->rdx = at ? r->r10 : r->rdx;
+				r->rax = SYS_execve;
+				r->rdi = (uint64_t)largv[0];
+				r->rsi = (uint64_t)largv;
+			} else {
+				sp_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
+			}
+		}
+	}
 	return SP_ACT_NORMAL;
 }
 
@@ -168,8 +200,12 @@ void sp_raw_post(struct sp_raw_regs *r)
 		sp_set_contained();
 	if (res == 0 && call == SP_C_SETNS && r->rsi == CLONE_NEWNS)
 		sp_set_contained();
-	if (call == SP_C_EXECVE || call == SP_C_EXECVEAT)
+	if (call == SP_C_EXECVE || call == SP_C_EXECVEAT) {
 		sp_exec_failed();
+		if (in->exec_fd >= 0)
+			sp_raw_syscall6(SYS_close, in->exec_fd, 0, 0, 0, 0, 0);
+		in->exec_fd = -1;
+	}
 	in->f.on = 1;
 	sp_exit(&in->f, err ? -1 : res, err, res > 0 && is_clone(call) ? (uint64_t)res : 0);
 	in->f.on = 0;

@@ -28,8 +28,8 @@
 #define SP_RAW_A_TOP    24   /* private stack top, 0 until mapped */
 #define SP_RAW_A_BASE   32   /* the mapping: env buffers, then the stack */
 #define SP_RAW_A_SAVE   40   /* 8 registers while mapping it */
-#define SP_RAW_MAP_SIZE (96 * 1024)
-#define SP_RAW_ENV_AREA (24 * 1024)
+#define SP_RAW_MAP_SIZE (112 * 1024)
+#define SP_RAW_ENV_AREA (40 * 1024)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -47,6 +47,7 @@ struct sp_raw_inflight {
 	long nr;
 	uint64_t flags;
 	int tid;   /* CLONE_VM clones: the parent's thread */
+	int exec_fd; /* an exec sent through startpath-exec: the program's fd */
 };
 
 struct sp_raw_area {

@@ -5,6 +5,7 @@ set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SP="$TOP/build/bin/startpath"
 LIB="$TOP/build/lib/libstartpath.so"
+SPEXEC="$TOP/build/bin/startpath-exec"
 PROGS="$TOP/build/progs"
 TMP=$(mktemp -d /tmp/startpath-test.XXXXXX)
 trap 'cleanup_hook; rm -rf "$TMP"' EXIT

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Static programs through startpath-exec: a static Go program (CGO_ENABLED=0,
+# built here with Debian's golang-go) with goroutines, a tmpfs mount in a new
+# mount namespace, os/exec of a dynamic program and of itself through
+# /proc/self/exe, a recovered nil dereference, signals and exit code 3 runs
+# with identical output and status over 20 launched runs; its raw syscalls
+# are recorded with durations; its re-exec of itself is traced too; a traced
+# dynamic program's exec of it goes through the launcher by itself; and an
+# unusable output directory leaves it running untraced.
+. "$(dirname "$0")/lib.sh"
+need_cmd go golang-go
+[ -x "$SPEXEC" ] || fail "no $SPEXEC (make all builds it)"
+export GOCACHE="$TMP/gocache" GOPATH="$TMP/gopath" GO111MODULE=off CGO_ENABLED=0
+go build -o "$TMP/static-prog" "$TOP/tests/go/static/main.go" || fail "go build failed"
+file "$TMP/static-prog" | grep -q 'statically linked' || fail "not a static binary: $(file "$TMP/static-prog")"
+
+plain=$("$TMP/static-prog"); rc1=$?
+[ "$rc1" -eq 3 ] || fail "exit $rc1 without the launcher, expected 3"
+for want in "recovered: runtime error: invalid memory address or nil pointer dereference" \
+	"exec: exec ok err=<nil>" 'self: "child: argv [child x]\n" exit=5' "signal: user defined signal 1"; do
+	echo "$plain" | grep -qF "$want" || fail "the program itself misbehaves: no '$want' in: $plain"
+done
+root=0
+[ "$(id -u)" -eq 0 ] && root=1
+[ $root = 0 ] || echo "$plain" | grep -q "^mount: ok" || fail "mount failed: $plain"
+
+runs=20
+for i in $(seq 1 $runs); do
+	traced=$(STARTPATH_DIR="$TMP/out" STARTPATH_DEBUG=1 "$SPEXEC" "$TMP/static-prog" 2>"$TMP/err"); rc2=$?
+	[ "$rc2" -eq "$rc1" ] || fail "run $i: exit $rc2 through the launcher, $rc1 without ($(cat "$TMP/err"))"
+	[ "$traced" = "$plain" ] || fail "run $i: output differs:
+--- plain
+$plain
+--- launched
+$traced"
+	if grep -v '^startpath: .*\(rewrote\|rewritten\)' "$TMP/err" | grep -q .; then
+		fail "run $i: unexpected stderr: $(cat "$TMP/err")"
+	fi
+done
+ok "identical output and exit 3 over $runs launched runs"
+
+prog='select(.exe | endswith("/static-prog"))'
+main="$prog | select(.argv[1] != \"child\")"
+check "$TMP/out" "[.processes[] | $main | select(.exited and .exit_status == 3)] | length == $runs" \
+	"exit_group(3) recorded in each of the $runs runs"
+check "$TMP/out" "[.processes[] | $main | .spans[] | select(.src == \"raw\" and .call == \"clone\" and .args.new_stack == 1 and .args.child_pid > 0 and .dur_ns > 0)] | length >= $runs" \
+	"Go's thread clones recorded with durations and child pids"
+check "$TMP/out" "[.processes[] | $main | .spans[] | select(.src == \"raw\" and .call == \"execve\" and .args.path == \"/bin/echo\")] | length == $runs" \
+	"os/exec's execve recorded"
+check "$TMP/out" "[.processes[] | $prog | select(.argv == [\"/proc/self/exe\", \"child\", \"x\"] and .exited and .exit_status == 5)] | length == $runs" \
+	"the re-exec through /proc/self/exe went through the launcher: traced, exit 5"
+if [ $root = 1 ]; then
+	check "$TMP/out" "[.processes[] | $main | .spans[] | select(.src == \"raw\" and .call == \"mount\" and .args.fstype == \"tmpfs\" and .args.source == \"startpath-static\" and .exit and .result == 0 and .dur_ns > 0)] | length == $runs" \
+		"the tmpfs mount recorded with its duration"
+	check "$TMP/out" "[.processes[] | $main | .spans[] | select(.src == \"raw\" and .call == \"unshare\" and .args.flags == 131072)] | length == $runs" \
+		"unshare(CLONE_NEWNS) recorded"
+	check "$TMP/out" "[.processes[] | $main | .spans[] | select(.src == \"raw\" and .call == \"umount2\" and .exit)] | length == $runs" \
+		"umount2 recorded"
+fi
+
+# A traced dynamic program execs the static one: redirected by the library.
+cat >"$TMP/dynexec.c" <<'EOC'
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	char *a[] = { "renamed-argv0", NULL };
+	(void)argc;
+	execv(argv[1], a);
+	perror("execv");
+	return 9;
+}
+EOC
+need_cmd gcc gcc
+gcc -o "$TMP/dynexec" "$TMP/dynexec.c" || fail "cc failed"
+out=$(STARTPATH_DIR="$TMP/dyn" LD_PRELOAD="$LIB" "$TMP/dynexec" "$TMP/static-prog"); rc=$?
+[ $rc -eq 3 ] || fail "dynamic -> static: exit $rc"
+[ "$out" = "$plain" ] || fail "dynamic -> static: output differs: $out"
+check "$TMP/dyn" "[.processes[] | $prog | select(.argv == [\"renamed-argv0\"] and .exit_status == 3 and (.spans | length) > 5)] | length == 1" \
+	"a traced program's exec of the static program was sent through the launcher (argv[0] kept)"
+
+# Fail open: an output directory that cannot be used.
+: >"$TMP/notadir"
+out=$(STARTPATH_DIR="$TMP/notadir/x" "$SPEXEC" "$TMP/static-prog" 2>"$TMP/err"); rc=$?
+[ $rc -eq 3 ] && [ "$out" = "$plain" ] || fail "unusable STARTPATH_DIR: exit $rc, output $out"
+[ "$(grep -c '^startpath: ' "$TMP/err")" -eq 1 ] || fail "unusable STARTPATH_DIR: want one startpath: line, got: $(cat "$TMP/err")"
+ok "unusable STARTPATH_DIR: runs untraced, one message: $(cat "$TMP/err")"
+
+# Bad usage is exit 2 with a message; a missing program 127, as a shell says.
+"$SPEXEC" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no arguments: want exit 2"
+"$SPEXEC" --fd x /bin/true 2>"$TMP/err"; [ $? -eq 2 ] && grep -q -- "--fd" "$TMP/err" || fail "bad --fd: want exit 2"
+"$SPEXEC" "$TMP/nonexistent" 2>/dev/null; [ $? -eq 127 ] || fail "missing program: want exit 127"
+# A dynamic program is simply exec'd.
+[ "$("$SPEXEC" /bin/echo hi)" = hi ] || fail "a dynamic program through the launcher"
+ok "usage errors exit 2, a missing program 127, a dynamic one runs as it is"
