@@ -67,6 +67,37 @@ static int is_static(const char *path)
 	return st;
 }
 
+/* 1 if the ELF at path has .gopclntab or .symtab, which startpath-exec needs
+ * to find the program's syscall sites (a stripped static C program has
+ * neither: nothing of it could be recorded but its process span). */
+static int has_function_table(const char *path)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, str;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+	char name[16];
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || eh.e_shentsize != sizeof(sh) ||
+	    eh.e_shstrndx >= eh.e_shnum ||
+	    pread(fd, &str, sizeof(str), (off_t)(eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof(sh))) !=
+		    sizeof(str)) {
+		close(fd);
+		return 0;
+	}
+	for (int i = 0; i < eh.e_shnum && !found; i++) {
+		if (pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + (uint64_t)i * sizeof(sh))) !=
+			    sizeof(sh) ||
+		    pread(fd, name, sizeof(name), (off_t)(str.sh_offset + sh.sh_name)) <= 0)
+			break;
+		name[sizeof(name) - 1] = '\0';
+		found = strcmp(name, ".gopclntab") == 0 || strcmp(name, ".symtab") == 0;
+	}
+	close(fd);
+	return found;
+}
+
 static void write_span(const char *dir, char **cmd, const char *exe, pid_t pid, uint64_t t0,
 		       uint64_t real0, uint64_t t1, int status)
 {
@@ -106,7 +137,7 @@ static void write_span(const char *dir, char **cmd, const char *exe, pid_t pid, 
 int sp_cmd_wrap(int argc, char **argv)
 {
 	const char *dir = getenv("STARTPATH_DIR");
-	char libpath[PATH_MAX], exe[PATH_MAX];
+	char libpath[PATH_MAX], exe[PATH_MAX], self[PATH_MAX], launcher[PATH_MAX + 32];
 	char **cmd;
 	int i = 1, st, status;
 	uint64_t t0, real0, t1;
@@ -115,9 +146,11 @@ int sp_cmd_wrap(int argc, char **argv)
 		i = 2;
 	if (i >= argc || argv[i][0] == '-') {
 		fputs("Usage: startpath wrap -- RUNTIME [ARGS...]\n"
-		      "Run RUNTIME under libstartpath.so (exec in place), or, for a static\n"
-		      "binary, as a child whose process span is recorded here.  Output goes to\n"
-		      "STARTPATH_DIR (default /run/startpath).\n",
+		      "Run RUNTIME under libstartpath.so (exec in place); a static binary\n"
+		      "through startpath-exec (next to this program), which records its calls\n"
+		      "the same way, or, without it (or with STARTPATH_WRAP_SPAN=1), as a child\n"
+		      "whose process span is recorded here.  Output goes to STARTPATH_DIR\n"
+		      "(default /run/startpath).\n",
 		      argc > 1 && !strcmp(argv[1], "--help") ? stdout : stderr);
 		return argc > 1 && !strcmp(argv[1], "--help") ? SP_EXIT_OK : SP_EXIT_USAGE;
 	}
@@ -129,6 +162,37 @@ int sp_cmd_wrap(int argc, char **argv)
 		return 127;
 	}
 	st = is_static(exe);
+	if (st > 0 && has_function_table(exe)) {
+		/* A static runtime: startpath-exec (next to this program) loads it
+		 * with the recorder inside; without it, only its process span. */
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		char *slash;
+
+		if (n > 0) {
+			self[n] = '\0';
+			slash = strrchr(self, '/');
+			if (slash) {
+				*slash = '\0';
+				snprintf(launcher, sizeof(launcher), "%s/startpath-exec", self);
+				if (access(launcher, X_OK) == 0 && !getenv("STARTPATH_WRAP_SPAN")) {
+					char **la = calloc((size_t)(argc - i) + 6, sizeof(char *));
+					int k = 0;
+
+					if (la) {
+						la[k++] = launcher;
+						la[k++] = "--argv0";
+						la[k++] = cmd[0];
+						la[k++] = "--";
+						la[k++] = exe;
+						for (int j = 1; cmd[j]; j++)
+							la[k++] = cmd[j];
+						st = -2; /* exec the launcher below */
+						cmd = la;
+					}
+				}
+			}
+		}
+	}
 	if (st <= 0) {
 		if (sp_find_lib(libpath, sizeof(libpath)) == 0) {
 			const char *have = getenv("LD_PRELOAD");
@@ -141,8 +205,8 @@ int sp_cmd_wrap(int argc, char **argv)
 			}
 			setenv("STARTPATH_DIR", dir, 0);
 		}
-		execv(exe, cmd);
-		sp_err("wrap: cannot run %s: %s", exe, strerror(errno));
+		execv(st == -2 ? cmd[0] : exe, cmd);
+		sp_err("wrap: cannot run %s: %s", st == -2 ? cmd[0] : exe, strerror(errno));
 		return 127;
 	}
 	mkdir(dir, 0700);

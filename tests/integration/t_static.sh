@@ -93,3 +93,10 @@ ok "unusable STARTPATH_DIR: runs untraced, one message: $(cat "$TMP/err")"
 # A dynamic program is simply exec'd.
 [ "$("$SPEXEC" /bin/echo hi)" = hi ] || fail "a dynamic program through the launcher"
 ok "usage errors exit 2, a missing program 127, a dynamic one runs as it is"
+
+# scripts/startpath-runc with a static Go "runtime": through the launcher.
+out=$(STARTPATH_BIN="$SP" STARTPATH_DIR="$TMP/wrap" STARTPATH_REAL_RUNC="$TMP/static-prog" \
+	"$TOP/scripts/startpath-runc"); rc=$?
+[ $rc -eq 3 ] && [ "$out" = "$plain" ] || fail "startpath-runc, static Go: exit $rc, output $out"
+check "$TMP/wrap" "[.processes[] | $main | select(.exit_status == 3 and ([.spans[] | select(.src == \"raw\")] | length) > 5)] | length == 1" \
+	"startpath-runc ran the static program through startpath-exec: its raw calls recorded"
