@@ -69,6 +69,19 @@ for cmd in "/bin/true" "$b/hookbench 0" "containerd-shim-runc-v2 -v" "runc --ver
 		"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')"
 	awk -v n="$name" -v p="$2" -v h="$3" -v m="$4" 'BEGIN{printf "{\"program\":\"%s\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f}\n", n, p, h, h-p, m, m-p}' >>"$out/exec.json"
 done
+# A static program through startpath-exec (cached patch plan = "hit"),
+# built here when Debian's golang-go is installed.
+if command -v go >/dev/null 2>&1; then
+	sg="$out/static-prog"
+	if GOCACHE="$out/gocache" GO111MODULE=off CGO_ENABLED=0 \
+		go build -o "$sg" "$top/tests/go/static/main.go" >/dev/null 2>&1; then
+		r=$(EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 40 "$lib" "$out/x" "$sg" child)
+		set -- $r
+		printf '%-32s %8.0f us %8.0f us %+8.0f us %8.0f us %+8.0f us   (startpath-exec)\n' "static Go" "$2" "$3" \
+			"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')"
+		awk -v p="$2" -v h="$3" -v m="$4" 'BEGIN{printf "{\"program\":\"static Go (startpath-exec)\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f}\n", p, h, h-p, m, m-p}' >>"$out/exec.json"
+	fi
+fi
 # What loading the library alone costs (STARTPATH_DISABLE=1: mapped, records nothing).
 r=$(STARTPATH_DISABLE=1 "$b/execbench" 40 "$lib" "$out/x" /bin/true)
 set -- $r

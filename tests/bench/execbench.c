@@ -8,7 +8,9 @@
  *   execbench ROUNDS LIB DIR CMD [ARGS...]
  *
  * DIR is the library's STARTPATH_DIR (its .sites cache is emptied before
- * each "miss" run, outside the timed part).  Prints one line:
+ * each "miss" run, outside the timed part).  With EXECBENCH_LAUNCHER set
+ * (startpath-exec), traced runs go through it instead of LD_PRELOAD: the
+ * cost of a static program's launched exec.  Prints one line:
  *   CMD plain_us hit_us miss_us   (medians)
  */
 #include <dirent.h>
@@ -55,8 +57,22 @@ static double run(char **cmd, const char *lib, const char *dir)
 			dup2(null, 2);
 		}
 		if (lib) {
-			setenv("LD_PRELOAD", lib, 1);
+			const char *l = getenv("EXECBENCH_LAUNCHER");
+
 			setenv("STARTPATH_DIR", dir, 1);
+			if (l && *l) {
+				int n = 0;
+
+				while (cmd[n])
+					n++;
+				char **la = calloc((size_t)n + 2, sizeof(char *));
+
+				la[0] = (char *)l;
+				memcpy(la + 1, cmd, (size_t)n * sizeof(char *));
+				execv(l, la);
+				_exit(127);
+			}
+			setenv("LD_PRELOAD", lib, 1);
 		}
 		execvp(cmd[0], cmd);
 		_exit(127);
