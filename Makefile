@@ -130,7 +130,11 @@ $(B)/exec/launcher.o: src/exec/launcher.c src/exec/launcher.h src/exec/rec.h $(w
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -Isrc/exec -Wno-format-truncation $(CFLAGS) -c $< -o $@
-$(EXEC): $(B)/exec/launcher.o $(B)/exec/rewrite.o $(B)/exec/blob.o $(B)/obj/src/common/ring.o
+# Never sanitized (like the library): it becomes the traced program.
+$(B)/exec/ring.o: src/common/ring.c $(wildcard include/*.h src/common/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(CFLAGS) -c $< -o $@
+$(EXEC): $(B)/exec/launcher.o $(B)/exec/rewrite.o $(B)/exec/blob.o $(B)/exec/ring.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -pie -o $@ $^ -ldl $(LDFLAGS)
