@@ -100,3 +100,37 @@ out=$(STARTPATH_BIN="$SP" STARTPATH_DIR="$TMP/wrap" STARTPATH_REAL_RUNC="$TMP/st
 [ $rc -eq 3 ] && [ "$out" = "$plain" ] || fail "startpath-runc, static Go: exit $rc, output $out"
 check "$TMP/wrap" "[.processes[] | $main | select(.exit_status == 3 and ([.spans[] | select(.src == \"raw\")] | length) > 5)] | length == 1" \
 	"startpath-runc ran the static program through startpath-exec: its raw calls recorded"
+
+# A static-pie C program (glibc, a thread, a failing umount2, exit 4): loaded
+# at an address of the launcher's choosing, its calls recorded.
+cat >"$TMP/spie.c" <<'EOC'
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+static void *th(void *a) { return a; }
+int main(int argc, char **argv)
+{
+	pthread_t t;
+	int r;
+
+	(void)argv;
+	pthread_create(&t, NULL, th, NULL);
+	pthread_join(t, NULL);
+	r = umount2("/startpath-nonexistent", 0);
+	printf("static-pie: umount2=%d errno=%s argc=%d\n", r, strerror(errno), argc);
+	return 4;
+}
+EOC
+if gcc -static-pie -O2 -o "$TMP/spie" "$TMP/spie.c" -lpthread 2>"$TMP/err" &&
+	file "$TMP/spie" | grep -q 'static-pie'; then
+	want=$("$TMP/spie" a b); rc1=$?
+	got=$(STARTPATH_DIR="$TMP/pie" "$SPEXEC" "$TMP/spie" a b); rc2=$?
+	[ $rc1 -eq 4 ] && [ $rc2 -eq 4 ] && [ "$want" = "$got" ] ||
+		fail "static-pie: exit $rc2/$rc1, output '$got' vs '$want'"
+	check "$TMP/pie" '[.processes[] | select(.exe | endswith("/spie")) | select(.exit_status == 4) | .spans[] | select(.src == "raw" and ((.call == "umount2" and .exit and .errno == 2) or (.call == "clone3" and .args.child_pid > 0)))] | length == 2' \
+		"static-pie (glibc): same output, exit 4, its thread's clone3 and the failing umount2 recorded"
+else
+	echo "SKIP part: no static-pie toolchain here ($(head -1 "$TMP/err"))"
+fi
