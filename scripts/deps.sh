@@ -14,7 +14,7 @@ profile=${1:-build}
 pkgs=(gcc make pkg-config libcjson-dev check libcapstone-dev libcurl4-openssl-dev)
 case $profile in
 build) ;;
-test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3 clang) ;;
+test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3 clang libcap2-bin) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 ci) pkgs+=(busybox-static jq containerd runc) ;;
 *) echo "deps.sh: unknown profile '$profile' (build, test, demo, ci)" >&2; exit 2 ;;

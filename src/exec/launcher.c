@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -411,16 +412,76 @@ static const char *out_dir(char *buf, size_t len)
 
 /* ---- the jump ---- */
 
-static void __attribute__((noreturn)) jump(uint64_t *sp, uint64_t entry)
+/* What spx_start does before the jump: unmap every mapping of the launcher's
+ * file (the kernel will not change /proc/self/exe while one remains) and
+ * point /proc/self/exe at the program, with the mm fields the kernel keeps
+ * for /proc (code and data of the program; brk and stack as they are). */
+static void exe_plan(struct spx_start *st, const struct image *im, int fd)
 {
-	__asm__ volatile("mov %0, %%rsp\n\t"
-			 "xor %%edx, %%edx\n\t"
-			 "xor %%ebp, %%ebp\n\t"
-			 "jmp *%1\n"
-			 :
-			 : "r"(sp), "r"(entry)
-			 : "memory");
-	__builtin_unreachable();
+	char line[PATH_MAX + 128], stat_buf[2048];
+	unsigned long long f[52] = { 0 };
+	struct stat self;
+	FILE *maps;
+	int sfd, n, fld = 4;
+	char *q;
+
+	if (stat("/proc/self/exe", &self) < 0 || !(maps = fopen("/proc/self/maps", "re")))
+		return;
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long long lo, hi, ino;
+		unsigned maj, mnr;
+
+		if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &lo, &hi, &maj, &mnr, &ino) == 5 &&
+		    ino == self.st_ino && makedev(maj, mnr) == self.st_dev && st->nunmap < SPX_UNMAP_MAX) {
+			st->unmap[st->nunmap][0] = lo;
+			st->unmap[st->nunmap++][1] = hi - lo;
+		}
+	}
+	fclose(maps);
+	sfd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	n = sfd >= 0 ? (int)read(sfd, stat_buf, sizeof(stat_buf) - 1) : -1;
+	if (sfd >= 0)
+		close(sfd);
+	if (n <= 0)
+		return;
+	stat_buf[n] = '\0';
+	q = strrchr(stat_buf, ')');
+	if (!q || strlen(q) < 4)
+		return;
+	for (q += 4; *q && fld < 52; fld++) { /* past ") S ": field 4 on */
+		while (*q == ' ')
+			q++;
+		f[fld] = strtoull(q, &q, 10);
+	}
+	if (fld < 52)
+		return;
+	for (int k = 0; k < im->eh.e_phnum; k++) {
+		const Elf64_Phdr *ph = &im->ph[k];
+		uint64_t lo = im->base + ph->p_vaddr, hi = lo + ph->p_filesz;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_flags & PF_X) {
+			if (!st->map.start_code || lo < st->map.start_code)
+				st->map.start_code = lo;
+			if (hi > st->map.end_code)
+				st->map.end_code = hi;
+		} else if (ph->p_flags & PF_W) {
+			if (!st->map.start_data || lo < st->map.start_data)
+				st->map.start_data = lo;
+			if (hi > st->map.end_data)
+				st->map.end_data = hi;
+		}
+	}
+	if (!st->map.start_data)
+		st->map.start_data = st->map.end_data = st->map.end_code;
+	st->map.start_stack = f[28];
+	st->map.start_brk = f[47];
+	st->map.brk = (uint64_t)syscall(SYS_brk, 0);
+	if (st->map.brk < st->map.start_brk)
+		st->map.brk = st->map.start_brk;
+	st->map.exe_fd = (uint32_t)fd;
+	st->exe_fd = fd;
 }
 
 static const int interest[] = {
@@ -433,13 +494,16 @@ static const int interest[] = {
 
 int main(int argc, char **argv, char **envp)
 {
-	static unsigned char at_random[16];
 	static char execfn[PATH_MAX], fdfile[64], launcher[PATH_MAX], dirbuf[512];
 	const char *argv0 = NULL, *dis = getenv(SP_ENV_DISABLE), *dbg = getenv(SP_ENV_DEBUG);
 	struct image im = { 0 };
 	struct spx_conf *conf;
 	struct spx_area *a0, *a1;
+	struct spx_start st = { .exe_fd = -1 };
+	unsigned char *at_random;
 	uint64_t rec, *tab, *vec, *p;
+	size_t strbytes = 0, vecbytes;
+	char *block, *strs, *execfn_copy;
 	char **e;
 	Elf64_auxv_t *auxv;
 	size_t ring_size, nauxv = 0, nenv = 0, nargs, k;
@@ -562,26 +626,51 @@ int main(int argc, char **argv, char **envp)
 	if (debug >= 1)
 		say("%s: %d syscall sites rewritten, image at %#llx, recorder at %#llx", execfn,
 		    n_done, (unsigned long long)im.base, (unsigned long long)rec);
-	close(g_fd);
 
-	/* The new initial stack: argc, argv, envp, auxv, as the kernel lays it. */
+	/* The new initial stack, as the kernel lays it: argc, argv, envp, auxv
+	 * at the lowest address, then (never below it, where the program's
+	 * stack will grow) AT_RANDOM's bytes and fresh copies of the argument
+	 * and environment strings, contiguous as /proc/self/cmdline and
+	 * /proc/self/environ want them. */
 	for (e = envp; *e; e++)
 		nenv++;
 	auxv = (Elf64_auxv_t *)(e + 1);
 	while (auxv[nauxv].a_type != AT_NULL)
 		nauxv++;
 	nargs = (size_t)(argc - i);
-	vec = alloca((1 + nargs + 1 + nenv + 1 + 2 * (nauxv + 1) + 2) * sizeof(uint64_t));
-	vec = (uint64_t *)((uintptr_t)vec & ~(uintptr_t)15);
+	for (k = 0; k < nargs; k++)
+		strbytes += strlen(g_argv[k]) + 1;
+	for (k = 0; k < nenv; k++)
+		strbytes += strlen(envp[k]) + 1;
+	strbytes += strlen(g_path) + 1;
+	vecbytes = (1 + nargs + 1 + nenv + 1 + 2 * (nauxv + 1)) * sizeof(uint64_t);
+	block = alloca(vecbytes + 16 + 16 + strbytes + 16);
+	vec = (uint64_t *)(((uintptr_t)block + 15) & ~(uintptr_t)15);
+	at_random = (unsigned char *)vec + vecbytes;
+	strs = (char *)at_random + 16;
 	p = vec;
 	*p++ = nargs;
-	for (k = 0; k < nargs; k++)
-		*p++ = (uint64_t)g_argv[k];
+	st.map.arg_start = (uint64_t)strs;
+	for (k = 0; k < nargs; k++) {
+		size_t l = strlen(g_argv[k]) + 1;
+
+		*p++ = (uint64_t)memcpy(strs, g_argv[k], l);
+		strs += l;
+	}
+	st.map.arg_end = (uint64_t)strs;
 	*p++ = 0;
-	for (k = 0; k < nenv; k++)
-		*p++ = (uint64_t)envp[k];
+	st.map.env_start = (uint64_t)strs;
+	for (k = 0; k < nenv; k++) {
+		size_t l = strlen(envp[k]) + 1;
+
+		*p++ = (uint64_t)memcpy(strs, envp[k], l);
+		strs += l;
+	}
+	st.map.env_end = (uint64_t)strs;
+	execfn_copy = memcpy(strs, g_path, strlen(g_path) + 1);
 	*p++ = 0;
-	syscall(SYS_getrandom, at_random, sizeof(at_random), 0);
+	syscall(SYS_getrandom, at_random, 16, 0);
+	st.map.auxv = (uint64_t)p;
 	for (k = 0; k < nauxv; k++) {
 		uint64_t t = auxv[k].a_type, v = auxv[k].a_un.a_val;
 
@@ -591,7 +680,7 @@ int main(int argc, char **argv, char **envp)
 		case AT_PHNUM: v = im.eh.e_phnum; break;
 		case AT_ENTRY: v = im.base + im.eh.e_entry; break;
 		case AT_BASE: v = 0; break;
-		case AT_EXECFN: v = (uint64_t)execfn; break;
+		case AT_EXECFN: v = (uint64_t)execfn_copy; break; /* as exec'd */
 		case AT_RANDOM: v = (uint64_t)at_random; break;
 		default: break;
 		}
@@ -600,6 +689,10 @@ int main(int argc, char **argv, char **envp)
 	}
 	*p++ = AT_NULL;
 	*p++ = 0;
+	st.map.auxv_size = (uint32_t)((uint64_t)p - st.map.auxv);
+	st.sp = (uint64_t)vec;
+	st.entry = im.base + im.eh.e_entry;
+	exe_plan(&st, &im, g_fd);
 
 	/* The program's libc registers rseq for this thread itself. */
 	if (__rseq_size > 0)
@@ -608,5 +701,6 @@ int main(int argc, char **argv, char **envp)
 	if (syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, (unsigned long)a1) != 0)
 		untraced("cannot set %%gs: %s", strerror(errno));
 	fflush(NULL);
-	jump(vec, im.base + im.eh.e_entry);
+	((void (*)(struct spx_start *))(rec + tab[SPX_T_START / 8]))(&st);
+	__builtin_unreachable();
 }

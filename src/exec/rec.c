@@ -404,8 +404,8 @@ static long static_target(struct spx_area *a, long dirfd, const char *path, int 
 	const Elf64_Ehdr *e = (const Elf64_Ehdr *)buf;
 	long fd, n;
 
-	if (path && strcmp(path, "/proc/self/exe") == 0) /* the launcher's, to the kernel */
-		path = spx_conf.target;
+	if (!spx_conf.exe_set && path && strcmp(path, "/proc/self/exe") == 0)
+		path = spx_conf.target; /* the launcher's, to the kernel */
 	if ((at_flags & AT_EMPTY_PATH) && path && !*path) {
 		char *p = cat(fdpath, fdpath + sizeof(fdpath), "/proc/self/fd/");
 
@@ -643,4 +643,41 @@ H void spx_child(struct spx_area *a)
 		/* A process of its own: its copy of the pool is its own too. */
 		new_process();
 	}
+}
+
+/* The launcher's last step (see struct spx_start in rec.h).  It runs here,
+ * in anonymous memory, because the kernel changes /proc/self/exe only once
+ * nothing of the old executable is mapped: the launcher's code is gone
+ * after the first loop.  Nothing of the launcher may be touched after it. */
+H void __attribute__((noreturn)) spx_start(struct spx_start *s)
+{
+	for (int i = 0; i < s->nunmap; i++)
+		sys2(SYS_munmap, s->unmap[i][0], s->unmap[i][1]);
+	if (s->exe_fd >= 0) {
+		long r = sys6(SYS_prctl, 35 /* PR_SET_MM */, 14 /* PR_SET_MM_MAP */, (long)&s->map,
+			      sizeof(s->map), 0, 0);
+
+		spx_conf.exe_set = r == 0;
+		spx_conf.exe_err = r;
+		if (r != 0) {
+			/* Without the capability the rest (the program's
+			 * /proc/self/cmdline) can still be set. */
+			s->map.exe_fd = (uint32_t)-1;
+			sys6(SYS_prctl, 35, 14, (long)&s->map, sizeof(s->map), 0, 0);
+		}
+		if (r != 0 && spx_conf.debug >= 1)
+			say("/proc/self/exe names the launcher (PR_SET_MM_MAP refused: needs "
+			    "CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE); execs of it are mapped back");
+		sys1(SYS_close, s->exe_fd);
+	}
+	/* rdx: no rtld_fini for glibc's _start; fixed registers so that the
+	 * clearing cannot hit the entry address. */
+	__asm__ volatile("mov %%rsi, %%rsp\n\t"
+			 "xor %%edx, %%edx\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "jmp *%%rdi\n"
+			 :
+			 : "S"(s->sp), "D"(s->entry)
+			 : "memory");
+	__builtin_unreachable();
 }

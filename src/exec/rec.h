@@ -40,6 +40,7 @@
 #define SPX_T_PRE   8
 #define SPX_T_POST  16
 #define SPX_T_CHILD 24
+#define SPX_T_START 32
 
 /* Actions, as in the dynamic case (src/lib/raw.h). */
 #define SPX_ACT_NORMAL  0
@@ -101,6 +102,31 @@ struct spx_conf {
 	char prefixes[1024];    /* STARTPATH_PREFIXES */
 	char carry[SPX_CARRY_MAX][640]; /* "NAME=value" kept in children's env */
 	int32_t ncarry;
+	int32_t exe_set;        /* /proc/self/exe names the program (spx_start) */
+	int64_t exe_err;        /* else what prctl(PR_SET_MM_MAP) said, -errno */
+};
+
+/* The launcher's last step, taken in the recorder's memory (spx_start):
+ * the launcher's own file mappings are unmapped, /proc/self/exe is pointed
+ * at the program where prctl(PR_SET_MM, PR_SET_MM_MAP) is allowed
+ * (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; the kernel refuses while any
+ * mapping of the old exe remains), and the program's entry is jumped to
+ * with the initial stack at sp.  Lives on the launcher's stack. */
+#define SPX_UNMAP_MAX 16
+struct spx_mm_map {          /* struct prctl_mm_map */
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv;
+	uint32_t auxv_size;
+	uint32_t exe_fd;
+};
+struct spx_start {
+	uint64_t unmap[SPX_UNMAP_MAX][2]; /* start, length */
+	int32_t nunmap;
+	int32_t exe_fd;              /* -1: leave /proc/self/exe alone */
+	uint64_t sp, entry;
+	struct spx_mm_map map;
 };
 #endif
 #endif

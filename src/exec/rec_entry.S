@@ -20,6 +20,7 @@ spx_table:
 	.quad	spx_entry_pre - spx_table
 	.quad	spx_entry_post - spx_table
 	.quad	spx_child_entry - spx_table
+	.quad	spx_start - spx_table
 
 .macro SAVE
 	pushq	%rax

@@ -17,18 +17,24 @@ file "$TMP/static-prog" | grep -q 'statically linked' || fail "not a static bina
 plain=$("$TMP/static-prog"); rc1=$?
 [ "$rc1" -eq 3 ] || fail "exit $rc1 without the launcher, expected 3"
 for want in "recovered: runtime error: invalid memory address or nil pointer dereference" \
-	"exec: exec ok err=<nil>" 'self: "child: argv [child x]\n" exit=5' "signal: user defined signal 1"; do
+	"exec: exec ok err=<nil>" 'self: "child: argv [child x]\nexecutable (child): '"$TMP"'/static-prog\n" exit=5' "signal: user defined signal 1"; do
 	echo "$plain" | grep -qF "$want" || fail "the program itself misbehaves: no '$want' in: $plain"
 done
 root=0
 [ "$(id -u)" -eq 0 ] && root=1
 [ $root = 0 ] || echo "$plain" | grep -q "^mount: ok" || fail "mount failed: $plain"
+echo "$plain" | grep -qxF "executable: $TMP/static-prog <nil>" || fail "os.Executable() wrong without the launcher: $plain"
+# What the program reads from /proc/self/exe (os.Executable) is the program
+# itself only where the launcher may change it (PR_SET_MM_MAP: CAP_SYS_ADMIN
+# or CAP_CHECKPOINT_RESTORE); elsewhere it names the launcher.
+noexe() { sed -e 's|executable\( (child)\)\{0,1\}: [^ \\]*|executable\1: X|g'; }
+same() { [ $root = 1 ] && [ "$1" = "$2" ] || [ "$(echo "$1" | noexe)" = "$(echo "$2" | noexe)" ]; }
 
 runs=20
 for i in $(seq 1 $runs); do
 	traced=$(STARTPATH_DIR="$TMP/out" STARTPATH_DEBUG=1 "$SPEXEC" "$TMP/static-prog" 2>"$TMP/err"); rc2=$?
 	[ "$rc2" -eq "$rc1" ] || fail "run $i: exit $rc2 through the launcher, $rc1 without ($(cat "$TMP/err"))"
-	[ "$traced" = "$plain" ] || fail "run $i: output differs:
+	same "$traced" "$plain" || fail "run $i: output differs:
 --- plain
 $plain
 --- launched
@@ -37,7 +43,25 @@ $traced"
 		fail "run $i: unexpected stderr: $(cat "$TMP/err")"
 	fi
 done
-ok "identical output and exit 3 over $runs launched runs"
+ok "identical output and exit 3 over $runs launched runs$([ $root = 1 ] && echo ", os.Executable() and /proc/self/cmdline included")"
+
+# Without the capabilities: /proc/self/exe names the launcher, but the
+# program's re-exec through it is still mapped back to the program.
+if [ $root = 1 ] && command -v capsh >/dev/null; then
+	for i in 1 2 3; do
+		traced=$(capsh --drop=cap_sys_admin,cap_checkpoint_restore -- -c \
+			'STARTPATH_DIR="$1" exec "$2" "$3"' x "$TMP/nocap" "$SPEXEC" "$TMP/static-prog" 2>"$TMP/err"); rc2=$?
+		[ "$rc2" -eq "$rc1" ] || fail "no CAP_SYS_ADMIN, run $i: exit $rc2 ($(cat "$TMP/err"))"
+		# (no mount either without CAP_SYS_ADMIN)
+		[ "$(echo "$traced" | noexe | grep -v -e '^mount: ' -e '^unshare: ')" = \
+			"$(echo "$plain" | noexe | grep -v -e '^mount: ' -e '^unshare: ')" ] || fail "no CAP_SYS_ADMIN, run $i: output differs: $traced"
+		echo "$traced" | grep -qxF "executable: $SPEXEC <nil>" || fail "no CAP_SYS_ADMIN: expected os.Executable() to name the launcher: $traced"
+	done
+	check "$TMP/nocap" "[.processes[] | select(.exe | endswith(\"/static-prog\")) | select(.argv == [\"/proc/self/exe\", \"child\", \"x\"] and .exit_status == 5)] | length == 3" \
+		"without CAP_SYS_ADMIN/CAP_CHECKPOINT_RESTORE: same output but the executable line, cmdline right, re-exec via /proc/self/exe mapped back and traced"
+else
+	echo "SKIP part: the capability-less run needs root and capsh"
+fi
 
 prog='select(.exe | endswith("/static-prog"))'
 main="$prog | select(.argv[1] != \"child\")"
@@ -75,7 +99,9 @@ need_cmd gcc gcc
 gcc -o "$TMP/dynexec" "$TMP/dynexec.c" || fail "cc failed"
 out=$(STARTPATH_DIR="$TMP/dyn" LD_PRELOAD="$LIB" "$TMP/dynexec" "$TMP/static-prog"); rc=$?
 [ $rc -eq 3 ] || fail "dynamic -> static: exit $rc"
-[ "$out" = "$plain" ] || fail "dynamic -> static: output differs: $out"
+# (argv[0] is the exec's own: /proc/self/cmdline says so too)
+same "$out" "$(echo "$plain" | sed 's|^cmdline: .*|cmdline: "renamed-argv0\\x00"|')" ||
+	fail "dynamic -> static: output differs: $out"
 check "$TMP/dyn" "[.processes[] | $prog | select(.argv == [\"renamed-argv0\"] and .exit_status == 3 and (.spans | length) > 5)] | length == 1" \
 	"a traced program's exec of the static program was sent through the launcher (argv[0] kept)"
 
@@ -97,7 +123,7 @@ ok "usage errors exit 2, a missing program 127, a dynamic one runs as it is"
 # scripts/startpath-runc with a static Go "runtime": through the launcher.
 out=$(STARTPATH_BIN="$SP" STARTPATH_DIR="$TMP/wrap" STARTPATH_REAL_RUNC="$TMP/static-prog" \
 	"$TOP/scripts/startpath-runc"); rc=$?
-[ $rc -eq 3 ] && [ "$out" = "$plain" ] || fail "startpath-runc, static Go: exit $rc, output $out"
+[ $rc -eq 3 ] && same "$out" "$plain" || fail "startpath-runc, static Go: exit $rc, output $out"
 check "$TMP/wrap" "[.processes[] | $main | select(.exit_status == 3 and ([.spans[] | select(.src == \"raw\")] | length) > 5)] | length == 1" \
 	"startpath-runc ran the static program through startpath-exec: its raw calls recorded"
 

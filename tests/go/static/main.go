@@ -60,9 +60,15 @@ func nilDeref() (msg string) {
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "child" {
+		exe, _ := os.Executable()
 		fmt.Println("child: argv", os.Args[1:])
+		fmt.Println("executable (child):", exe)
 		os.Exit(5)
 	}
+	exe, err := os.Executable()
+	fmt.Println("executable:", exe, err)
+	cmdline, _ := os.ReadFile("/proc/self/cmdline")
+	fmt.Printf("cmdline: %q\n", cmdline)
 	var wg sync.WaitGroup
 	sums := make([]int, 16)
 	for i := 0; i < 16; i++ {
