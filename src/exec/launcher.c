@@ -48,16 +48,33 @@ extern const unsigned char spx_blob[], spx_blob_end[];
 static int debug;
 static const char *target_name;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+/* Messages go to STARTPATH_LOG.<pid> where that is set (a shim's stderr
+ * may be read by containerd as its answer), else to stderr. */
+static FILE *msg_file(void)
 {
+	static FILE *f;
+	const char *l = getenv(SP_ENV_LOG);
+	char path[PATH_MAX];
+
+	if (!f && l && *l) {
+		snprintf(path, sizeof(path), "%s.%d", l, (int)getpid());
+		f = fopen(path, "ae");
+	}
+	return f ? f : stderr;
+}
+
+#define say spx_say
+void spx_say(const char *fmt, ...)
+{
+	FILE *f = msg_file();
 	va_list ap;
 
-	fputs("startpath: ", stderr);
+	fputs("startpath: ", f);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(f, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', f);
+	fflush(f);
 }
 
 static void usage(FILE *f)
@@ -98,13 +115,15 @@ static void __attribute__((noreturn)) plain_exec(void)
 
 static void __attribute__((noreturn, format(printf, 1, 2))) untraced(const char *fmt, ...)
 {
+	FILE *f = msg_file();
 	va_list ap;
 
-	fputs("startpath: ", stderr);
+	fputs("startpath: ", f);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(f, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "; %s runs untraced\n", target_name);
+	fprintf(f, "; %s runs untraced\n", target_name);
+	fflush(f);
 	plain_exec();
 }
 
@@ -563,8 +582,15 @@ int main(int argc, char **argv, char **envp)
 
 	/* The program's path as /proc/self/exe would give it. */
 	snprintf(fdfile, sizeof(fdfile), "/proc/self/fd/%d", g_fd);
-	if (!realpath(fdfile, execfn))
-		snprintf(execfn, sizeof(execfn), "%s", g_path);
+	{
+		/* A copy runc made of itself (a memfd, a detached bind mount)
+		 * has no usable name: the path it was exec'd as names it. */
+		struct stat a, b;
+
+		if (!realpath(fdfile, execfn) || stat(execfn, &a) < 0 || fstat(g_fd, &b) < 0 ||
+		    a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+			snprintf(execfn, sizeof(execfn), "%s", g_path);
+	}
 	if (readlink("/proc/self/exe", launcher, sizeof(launcher) - 1) <= 0)
 		launcher[0] = '\0';
 
@@ -602,6 +628,8 @@ int main(int argc, char **argv, char **envp)
 	conf->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
 	conf->debug = debug;
 	snprintf(conf->dir, sizeof(conf->dir), "%s", dirbuf);
+	if (getenv(SP_ENV_LOG))
+		snprintf(conf->log, sizeof(conf->log), "%s", getenv(SP_ENV_LOG));
 	snprintf(conf->launcher, sizeof(conf->launcher), "%s", launcher);
 	snprintf(conf->target, sizeof(conf->target), "%s", execfn);
 	snprintf(conf->prefixes, sizeof(conf->prefixes), "%s",

@@ -27,6 +27,9 @@ struct sp_rewrite_req {
 	int debug;
 };
 
+/* A "startpath: " line to STARTPATH_LOG.<pid> or stderr (launcher.c). */
+void spx_say(const char *fmt, ...) __attribute__((format(printf, 1, 2), visibility("hidden")));
+
 /* Rewrite the loaded program's syscall sites; how many were rewritten. */
 unsigned sp_rewrite_static(const struct sp_rewrite_req *rq);
 

@@ -155,11 +155,23 @@ static char *utoa(char *p, const char *end, unsigned long long v)
 
 static void say(const char *msg)
 {
-	char buf[300], *p = cat(buf, buf + sizeof(buf) - 1, "startpath: ");
+	char buf[300], path[560], *p = cat(buf, buf + sizeof(buf) - 1, "startpath: ");
+	long fd = 2;
 
 	p = cat(p, buf + sizeof(buf) - 1, msg);
 	*p++ = '\n';
-	sys3(SYS_write, 2, buf, p - buf);
+	if (spx_conf.log[0]) { /* STARTPATH_LOG.<pid> */
+		char *q = cat(path, path + sizeof(path), spx_conf.log);
+
+		q = cat(q, path + sizeof(path), ".");
+		utoa(q, path + sizeof(path), (unsigned long long)sys0(SYS_getpid));
+		fd = sys4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0)
+			fd = 2;
+	}
+	sys3(SYS_write, fd, buf, p - buf);
+	if (fd != 2)
+		sys1(SYS_close, fd);
 }
 
 static struct spx_area *area(void)

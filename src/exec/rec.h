@@ -104,6 +104,7 @@ struct spx_conf {
 	int32_t ncarry;
 	int32_t exe_set;        /* /proc/self/exe names the program (spx_start) */
 	int64_t exe_err;        /* else what prctl(PR_SET_MM_MAP) said, -errno */
+	char log[512];          /* STARTPATH_LOG: messages to LOG.<pid> */
 };
 
 /* The launcher's last step, taken in the recorder's memory (spx_start):

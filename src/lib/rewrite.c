@@ -81,10 +81,8 @@ static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int debug_level;
 #define sp_debug(level, ...) \
 	do { \
-		if (debug_level >= (level)) { \
-			fprintf(stderr, "startpath: " __VA_ARGS__); \
-			fputc('\n', stderr); \
-		} \
+		if (debug_level >= (level)) \
+			spx_say(__VA_ARGS__); \
 	} while (0)
 #define REAL(fn) fn
 static void note(const char *fmt, ...)
@@ -506,8 +504,32 @@ static int find_sites(struct exe *ex, struct sites *out, unsigned *seen, unsigne
 	close(fd);
 	if (f == MAP_FAILED)
 		return -1;
-	if (go_functions(f, (size_t)st.st_size, &fns) < 0 &&
-	    sym_functions(f, (size_t)st.st_size, &fns) < 0) {
+	if (go_functions(f, (size_t)st.st_size, &fns) == 0) {
+		/* A cgo program: its C code (static glibc's syscall wrappers in a
+		 * static one) lies outside Go's text and is only in .symtab. */
+		struct fns c = { 0 };
+		uint64_t glo = UINT64_MAX, ghi = 0;
+
+		for (size_t i = 0; i < fns.n; i++) {
+			glo = fns.v[i].lo < glo ? fns.v[i].lo : glo;
+			ghi = fns.v[i].hi > ghi ? fns.v[i].hi : ghi;
+		}
+		if (sym_functions(f, (size_t)st.st_size, &c) == 0) {
+			size_t add = 0;
+			struct fn *g;
+
+			for (size_t i = 0; i < c.n; i++)
+				if (c.v[i].hi <= glo || c.v[i].lo >= ghi)
+					c.v[add++] = c.v[i];
+			g = add ? realloc(fns.v, (fns.n + add) * sizeof(*fns.v)) : NULL;
+			if (g) {
+				memcpy(g + fns.n, c.v, add * sizeof(*c.v));
+				fns.v = g;
+				fns.n += add;
+			}
+			free(c.v);
+		}
+	} else if (sym_functions(f, (size_t)st.st_size, &fns) < 0) {
 		note("%s: no .gopclntab or .symtab: syscall sites not rewritten", ex->path);
 		goto out;
 	}
@@ -568,7 +590,7 @@ static int cache_read(const struct exe *ex, struct sites *out)
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	if (fgets(line, sizeof(line), f) && strncmp(line, "startpath-sites 1 ", 18) == 0) {
+	if (fgets(line, sizeof(line), f) && strncmp(line, "startpath-sites 2 ", 18) == 0) {
 		ok = 1;
 		while (fgets(line, sizeof(line), f)) {
 			struct site s;
@@ -625,7 +647,7 @@ static void cache_write(const struct exe *ex, const struct sites *s)
 	f = fopen(tmp, "we");
 	if (!f)
 		return;
-	fprintf(f, "startpath-sites 1 %s %s\n", ex->build_id, ex->path);
+	fprintf(f, "startpath-sites 2 %s %s\n", ex->build_id, ex->path);
 	for (size_t i = 0; i < s->n; i++) {
 		fprintf(f, "site %llx %u %u ", (unsigned long long)s->v[i].win, s->v[i].len,
 			s->v[i].sys);
