@@ -208,7 +208,8 @@ static int map_image(int fd, struct image *im)
 		fend = im->base + p->p_vaddr + p->p_filesz;
 		mend = im->base + p->p_vaddr + p->p_memsz;
 		if (p->p_filesz &&
-		    mmap((void *)start, fend - start, prot | (p->p_memsz > p->p_filesz ? PROT_WRITE : 0),
+		    mmap((void *)start, fend - start,
+			 prot | (p->p_memsz > p->p_filesz || (p->p_flags & PF_X) ? PROT_WRITE : 0),
 			 MAP_PRIVATE | MAP_FIXED, fd, (off_t)(p->p_offset & ~mask)) == MAP_FAILED)
 			return -1;
 		if (p->p_memsz > p->p_filesz) {
@@ -275,6 +276,22 @@ static int map_image(int fd, struct image *im)
 		}
 	}
 	return im->phdr ? 0 : -1;
+}
+
+/* The text was mapped writable so that the rewriter could patch it without
+ * an mprotect pair per site: give it its own protection now. */
+static void seal_text(const struct image *im)
+{
+	const uint64_t mask = (uint64_t)sysconf(_SC_PAGESIZE) - 1;
+
+	for (int i = 0; i < im->eh.e_phnum; i++) {
+		const Elf64_Phdr *p = &im->ph[i];
+		uint64_t start = im->base + (p->p_vaddr & ~mask);
+		uint64_t end = (im->base + p->p_vaddr + p->p_filesz + mask) & ~mask;
+
+		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && p->p_filesz)
+			mprotect((void *)start, end - start, prot_of(p->p_flags));
+	}
 }
 
 /* ---- the recorder ---- */
@@ -434,58 +451,35 @@ static const char *out_dir(char *buf, size_t len)
 /* What spx_start does before the jump: unmap every mapping of the launcher's
  * file (the kernel will not change /proc/self/exe while one remains) and
  * point /proc/self/exe at the program, with the mm fields the kernel keeps
- * for /proc (code and data of the program; brk and stack as they are). */
-static void exe_plan(struct spx_start *st, const struct image *im, int fd)
+ * for /proc (code and data of the program, its stack; the heap as it is). */
+static void exe_plan(struct spx_start *st, const struct image *im, int fd, uint64_t stack)
 {
-	char line[PATH_MAX + 128], stat_buf[2048];
-	unsigned long long f[52] = { 0 };
-	struct stat self;
-	FILE *maps;
-	int sfd, n, fld = 4;
-	char *q;
+	/* The launcher is a static executable: its own program headers say
+	 * what of it is mapped (no /proc/self/maps to read). */
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
+	const uint64_t mask = (uint64_t)sysconf(_SC_PAGESIZE) - 1;
+	size_t phnum = getauxval(AT_PHNUM);
 
-	if (stat("/proc/self/exe", &self) < 0 || !(maps = fopen("/proc/self/maps", "re")))
-		return;
-	while (fgets(line, sizeof(line), maps)) {
-		unsigned long long lo, hi, ino;
-		unsigned maj, mnr;
+	for (size_t k = 0; ph && k < phnum && st->nunmap < SPX_UNMAP_MAX; k++) {
+		uint64_t lo = ph[k].p_vaddr & ~mask, hi = (ph[k].p_vaddr + ph[k].p_memsz + mask) & ~mask;
 
-		if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &lo, &hi, &maj, &mnr, &ino) == 5 &&
-		    ino == self.st_ino && makedev(maj, mnr) == self.st_dev && st->nunmap < SPX_UNMAP_MAX) {
-			st->unmap[st->nunmap][0] = lo;
-			st->unmap[st->nunmap++][1] = hi - lo;
-		}
-	}
-	fclose(maps);
-	sfd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	n = sfd >= 0 ? (int)read(sfd, stat_buf, sizeof(stat_buf) - 1) : -1;
-	if (sfd >= 0)
-		close(sfd);
-	if (n <= 0)
-		return;
-	stat_buf[n] = '\0';
-	q = strrchr(stat_buf, ')');
-	if (!q || strlen(q) < 4)
-		return;
-	for (q += 4; *q && fld < 52; fld++) { /* past ") S ": field 4 on */
-		while (*q == ' ')
-			q++;
-		f[fld] = strtoull(q, &q, 10);
-	}
-	if (fld < 52)
-		return;
-	for (int k = 0; k < im->eh.e_phnum; k++) {
-		const Elf64_Phdr *ph = &im->ph[k];
-		uint64_t lo = im->base + ph->p_vaddr, hi = lo + ph->p_filesz;
-
-		if (ph->p_type != PT_LOAD)
+		if (ph[k].p_type != PT_LOAD || hi <= lo)
 			continue;
-		if (ph->p_flags & PF_X) {
+		st->unmap[st->nunmap][0] = lo;
+		st->unmap[st->nunmap++][1] = hi - lo;
+	}
+	for (int k = 0; k < im->eh.e_phnum; k++) {
+		const Elf64_Phdr *p = &im->ph[k];
+		uint64_t lo = im->base + p->p_vaddr, hi = lo + p->p_filesz;
+
+		if (p->p_type != PT_LOAD)
+			continue;
+		if (p->p_flags & PF_X) {
 			if (!st->map.start_code || lo < st->map.start_code)
 				st->map.start_code = lo;
 			if (hi > st->map.end_code)
 				st->map.end_code = hi;
-		} else if (ph->p_flags & PF_W) {
+		} else if (p->p_flags & PF_W) {
 			if (!st->map.start_data || lo < st->map.start_data)
 				st->map.start_data = lo;
 			if (hi > st->map.end_data)
@@ -494,11 +488,9 @@ static void exe_plan(struct spx_start *st, const struct image *im, int fd)
 	}
 	if (!st->map.start_data)
 		st->map.start_data = st->map.end_data = st->map.end_code;
-	st->map.start_stack = f[28];
-	st->map.start_brk = f[47];
-	st->map.brk = (uint64_t)syscall(SYS_brk, 0);
-	if (st->map.brk < st->map.start_brk)
-		st->map.brk = st->map.start_brk;
+	/* The heap goes on from where the launcher's stands. */
+	st->map.start_stack = stack;
+	st->map.start_brk = st->map.brk = (uint64_t)syscall(SYS_brk, 0);
 	st->map.exe_fd = (uint32_t)fd;
 	st->exe_fd = fd;
 }
@@ -647,10 +639,12 @@ int main(int argc, char **argv, char **envp)
 			.interest = conf->interest, .entry_pre = rec + tab[SPX_T_PRE / 8],
 			.entry_post = rec + tab[SPX_T_POST / 8],
 			.entry_child = rec + tab[SPX_T_CHILD / 8], .debug = debug,
+			.text_writable = 1, /* until seal_text() */
 		};
 
 		n_done = (int)sp_rewrite_static(&rq);
 	}
+	seal_text(&im);
 	if (debug >= 1)
 		say("%s: %d syscall sites rewritten, image at %#llx, recorder at %#llx", execfn,
 		    n_done, (unsigned long long)im.base, (unsigned long long)rec);
@@ -720,7 +714,7 @@ int main(int argc, char **argv, char **envp)
 	st.map.auxv_size = (uint32_t)((uint64_t)p - st.map.auxv);
 	st.sp = (uint64_t)vec;
 	st.entry = im.base + im.eh.e_entry;
-	exe_plan(&st, &im, g_fd);
+	exe_plan(&st, &im, g_fd, (uint64_t)(argv - 1));
 
 	/* The program's libc registers rseq for this thread itself. */
 	if (__rseq_size > 0)

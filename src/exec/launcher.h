@@ -25,6 +25,7 @@ struct sp_rewrite_req {
 	uint64_t *interest;    /* in the recorder's conf */
 	uint64_t entry_pre, entry_post, entry_child;
 	int debug;
+	int text_writable;     /* the launcher mapped the text writable */
 };
 
 /* A "startpath: " line to STARTPATH_LOG.<pid> or stderr (launcher.c). */

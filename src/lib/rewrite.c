@@ -67,6 +67,8 @@ struct exe {
 	char build_id[72];
 	const char *path;
 	const char *file;          /* where to read sections from */
+	int writable;              /* text already mapped writable (startpath-exec) */
+	int single;                /* known to have one thread */
 };
 
 /* Where stubs go: the filter's bitmap and the entry points.  The library
@@ -294,6 +296,23 @@ struct cs_api {
 	cs_err (*close)(csh *);
 };
 
+#ifdef SP_CS_STATIC
+/* startpath-exec links capstone statically: a static executable at a fixed
+ * address has no relocations to apply, so the decoder costs nothing until a
+ * cache miss touches its pages. */
+static int cs_load(struct cs_api *cs)
+{
+	cs->h = NULL;
+	cs->open = cs_open;
+	cs->option = cs_option;
+	cs->malloc_ = cs_malloc;
+	cs->disasm_iter = cs_disasm_iter;
+	cs->free_ = cs_free;
+	cs->close = cs_close;
+	return 0;
+}
+#define dlclose(h) ((void)(h))
+#else
 static int cs_load(struct cs_api *cs)
 {
 	cs->h = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
@@ -315,6 +334,7 @@ static int cs_load(struct cs_api *cs)
 	}
 	return 0;
 }
+#endif
 
 /* One decoded instruction of a function. */
 struct ins {
@@ -810,7 +830,7 @@ static int apply(const struct exe *ex, const struct sites *s, unsigned *done)
 		jmp[0] = 0xe9;
 		memcpy(jmp + 1, &(int32_t){ (int32_t)rel }, 4);
 		memset(jmp + 5, 0xcc, MAX_WIN - 5);
-		if (mprotect((void *)pg, pglen, PROT_READ | PROT_WRITE | PROT_EXEC) < 0) {
+		if (!ex->writable && mprotect((void *)pg, pglen, PROT_READ | PROT_WRITE | PROT_EXEC) < 0) {
 			p = stub;
 			continue;
 		}
@@ -818,7 +838,8 @@ static int apply(const struct exe *ex, const struct sites *s, unsigned *done)
 		 * partial jmp is ever executable. */
 		memcpy((void *)(w + 1), jmp + 1, x->len - 1);
 		__atomic_store_n((uint8_t *)w, jmp[0], __ATOMIC_RELEASE);
-		mprotect((void *)pg, pglen, PROT_READ | PROT_EXEC);
+		if (!ex->writable)
+			mprotect((void *)pg, pglen, PROT_READ | PROT_EXEC);
 		(*done)++;
 	}
 	if (mprotect(region, size, PROT_READ | PROT_EXEC) < 0) {
@@ -859,7 +880,7 @@ static unsigned rewrite_exe(struct exe *ex)
 			cache_write(ex, &s);
 	}
 	if (s.n) {
-		if (!single_threaded()) {
+		if (!ex->single && !single_threaded()) {
 			note("%s: more than one thread at load; syscall sites not rewritten", ex->path);
 		} else {
 			apply(ex, &s, &done);
@@ -890,6 +911,8 @@ unsigned sp_rewrite_static(const struct sp_rewrite_req *rq)
 	ex.text_hi = rq->text_hi;
 	ex.path = rq->path;
 	ex.file = rq->file;
+	ex.writable = rq->text_writable;
+	ex.single = 1; /* the launcher, before the program runs */
 	snprintf(ex.build_id, sizeof(ex.build_id), "%s", rq->build_id);
 	return rewrite_exe(&ex);
 }

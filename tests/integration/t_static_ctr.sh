@@ -101,3 +101,12 @@ if grep -h 'two threads share\|runs untraced\|not rewritten' "$TMP/log"/sp.*; th
 	fail "the launcher or recorder complained (above)"
 fi
 ok "launcher and recorder messages in STARTPATH_LOG, no complaint from the self-check"
+
+# scripts/startpath-runc (what `startpath wrap` installs) with this static
+# runc as the real one: through the launcher too.
+out=$(STARTPATH_BIN="$SP" STARTPATH_DIR="$TMP/wrap" STARTPATH_REAL_RUNC="$TMP/bin/runc" \
+	"$TOP/scripts/startpath-runc" --version 2>&1) || fail "startpath-runc --version with a static runc: $out"
+echo "$out" | grep -q '^runc version' || fail "startpath-runc --version said: $out"
+check "$TMP/wrap" "[.processes[] | select(.exe == \"$TMP/bin/runc\" and .exited and .exit_status == 0 and
+	([.spans[] | select(.src == \"raw\" and (.call == \"clone\" or .call == \"clone3\"))] | length) > 0)] | length == 1" \
+	"startpath-runc ran the static runc through startpath-exec: its thread clones recorded"
