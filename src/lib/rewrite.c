@@ -46,15 +46,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_WIN 16
-#define STUB_MAX 192
-
-struct site {
-	uint64_t win;      /* link-time address of the window */
-	uint8_t len;       /* window length, >= 5 */
-	uint8_t sys;       /* offset of the SYSCALL in the window */
-	uint8_t bytes[MAX_WIN];
-};
+#define STUB_MAP(a, l) \
+	mmap((a), (l), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
+#define STUB_UNMAP(a, l) munmap((a), (l))
+#define STUB_PROTECT(a, l, p) mprotect((a), (l), (p))
+#include "stub.h"
 
 struct sites {
 	struct site *v;
@@ -679,174 +675,17 @@ static void cache_write(const struct exe *ex, const struct sites *s)
 		unlink(tmp);
 }
 
-/* ---- stubs and patching ---- */
-
-static uint8_t *put(uint8_t *p, const void *b, size_t n)
-{
-	memcpy(p, b, n);
-	return p + n;
-}
-
-static uint8_t *put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-	return p + 8;
-}
-
-static uint8_t *put32(uint8_t *p, int32_t v)
-{
-	memcpy(p, &v, 4);
-	return p + 4;
-}
-
-/* Emit the stub for s (window at runtime address w) at p; returns its end. */
-static uint8_t *emit_stub(uint8_t *p, const struct site *s, uint64_t w)
-{
-	const uint8_t *pre = s->bytes, *post = s->bytes + s->sys + 2;
-	size_t npre = s->sys, npost = (size_t)s->len - s->sys - 2;
-	uint8_t *jae, *jnc, *lea1, *after, *jmp_callpost, *pass, *jmp_post, *jz, *callpost,
-		*lea2, *postp, *childp;
-
-	p = put(p, pre, npre);
-	p = put(p, "\x48\x3d\x00\x02\x00\x00", 6);         /* cmp $512,%rax */
-	jae = p;
-	p = put(p, "\x73\x00", 2);                         /* jae .pass */
-	p = put(p, "\x48\x89\xc1", 3);                     /* mov %rax,%rcx */
-	p = put(p, "\x48\xc1\xe9\x06", 4);                 /* shr $6,%rcx */
-	p = put(p, "\x49\xbb", 2);                         /* movabs $interest,%r11 */
-	p = put64(p, (uint64_t)stub_interest);
-	p = put(p, "\x4d\x8b\x1c\xcb", 4);                 /* mov (%r11,%rcx,8),%r11 */
-	p = put(p, "\x49\x0f\xa3\xc3", 4);                 /* bt %rax,%r11 */
-	jnc = p;
-	p = put(p, "\x73\x00", 2);                         /* jnc .pass */
-	lea1 = p;
-	p = put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7);     /* lea .after(%rip),%r11 */
-	p = put(p, "\x48\xb9", 2);                         /* movabs $entry_pre,%rcx */
-	p = put64(p, stub_pre);
-	p = put(p, "\xff\xe1", 2);                         /* jmp *%rcx */
-	after = p;                                         /* SP_ACT_NORMAL */
-	p = put(p, "\x0f\x05", 2);
-	jmp_callpost = p;
-	p = put(p, "\xeb\x00", 2);
-	pass = p;                                          /* SP_ACT_PASS */
-	p = put(p, "\x0f\x05", 2);
-	jmp_post = p;
-	p = put(p, "\xeb\x00", 2);
-	p = put(p, "\x0f\x05", 2);                         /* SP_ACT_CLONEVM */
-	p = put(p, "\x48\x85\xc0", 3);                     /* test %rax,%rax */
-	jz = p;
-	p = put(p, "\x74\x00", 2);                         /* jz .post: the child */
-	callpost = p;
-	lea2 = p;
-	p = put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7);     /* lea .post(%rip),%r11 */
-	p = put(p, "\x48\xb9", 2);                         /* movabs $entry_post,%rcx */
-	p = put64(p, stub_post);
-	p = put(p, "\xff\xe1", 2);                         /* jmp *%rcx */
-	postp = p;
-	p = put(p, post, npost);
-	p = put(p, "\xe9", 1);                             /* jmp back */
-	p = put32(p, (int32_t)((int64_t)(w + s->len) - (int64_t)(p + 4)));
-	childp = postp;
-	if (stub_child) {
-		/* The child of a CLONE_VM clone first takes an area of its own,
-		 * then goes on at .post. */
-		uint8_t *lea3 = p;
-
-		childp = p;
-		p = put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7); /* lea .post(%rip),%r11 */
-		p = put(p, "\x48\xb9", 2);                     /* movabs $child,%rcx */
-		p = put64(p, stub_child);
-		p = put(p, "\xff\xe1", 2);                     /* jmp *%rcx */
-		put32(lea3 + 3, (int32_t)(postp - (lea3 + 7)));
-	}
-	jae[1] = (uint8_t)(pass - (jae + 2));
-	jnc[1] = (uint8_t)(pass - (jnc + 2));
-	put32(lea1 + 3, (int32_t)(after - (lea1 + 7)));
-	jmp_callpost[1] = (uint8_t)(callpost - (jmp_callpost + 2));
-	jmp_post[1] = (uint8_t)(postp - (jmp_post + 2));
-	jz[1] = (uint8_t)(childp - (jz + 2));
-	put32(lea2 + 3, (int32_t)(postp - (lea2 + 7)));
-	return p;
-}
-
-static void *stub_region(const struct exe *ex, size_t size)
-{
-	const uint64_t step = 1ULL << 24, reach = 1ULL << 31;
-
-	for (uint64_t d = step; d < reach - (ex->text_hi - ex->text_lo); d += step) {
-		uint64_t cand[2] = { (ex->text_lo - d - size) & ~0xfffULL,
-				     (ex->text_hi + d) & ~0xfffULL };
-
-		for (int k = 0; k < 2; k++) {
-			void *p;
-
-			if (k == 0 && (ex->text_lo < d + size + 0x100000))
-				continue;
-			p = mmap((void *)cand[k], size, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-			if (p == MAP_FAILED)
-				continue;
-			if (p != (void *)cand[k]) { /* old kernel: hint only */
-				munmap(p, size);
-				continue;
-			}
-			return p;
-		}
-	}
-	return NULL;
-}
+/* ---- patching ---- */
 
 static int apply(const struct exe *ex, const struct sites *s, unsigned *done)
 {
-	size_t size = (s->n * STUB_MAX + 4095) & ~(size_t)4095;
-	uint8_t *region, *p;
+	struct stub_cfg c = { (uint64_t)stub_interest, stub_pre, stub_post, stub_child };
 
-	*done = 0;
-	if (!s->n)
-		return 0;
-	region = stub_region(ex, size);
-	if (!region) {
-		note("%s: no room for stubs within 2 GiB of the text; not rewritten", ex->path);
+	if (stub_apply(s->v, s->n, ex->bias, ex->text_lo, ex->text_hi, ex->writable, &c, done) < 0) {
+		note("%s: no room for executable stubs within 2 GiB of the text; not rewritten",
+		     ex->path);
 		return -1;
 	}
-	p = region;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct site *x = &s->v[i];
-		uint64_t w = x->win + ex->bias;
-		uint8_t *stub = p, jmp[MAX_WIN];
-		uintptr_t pg = w & ~(uintptr_t)4095;
-		size_t pglen = ((w + x->len + 4095) & ~(uintptr_t)4095) - pg;
-		int64_t rel;
-
-		if (w < ex->text_lo || w + x->len > ex->text_hi ||
-		    memcmp((const void *)w, x->bytes, x->len) != 0)
-			continue; /* not what was decoded: leave it */
-		p = emit_stub(p, x, w);
-		rel = (int64_t)stub - (int64_t)(w + 5);
-		if (rel != (int32_t)rel) {
-			p = stub;
-			continue;
-		}
-		jmp[0] = 0xe9;
-		memcpy(jmp + 1, &(int32_t){ (int32_t)rel }, 4);
-		memset(jmp + 5, 0xcc, MAX_WIN - 5);
-		if (!ex->writable && mprotect((void *)pg, pglen, PROT_READ | PROT_WRITE | PROT_EXEC) < 0) {
-			p = stub;
-			continue;
-		}
-		/* One process thread: a plain copy, the displacement first so no
-		 * partial jmp is ever executable. */
-		memcpy((void *)(w + 1), jmp + 1, x->len - 1);
-		__atomic_store_n((uint8_t *)w, jmp[0], __ATOMIC_RELEASE);
-		if (!ex->writable)
-			mprotect((void *)pg, pglen, PROT_READ | PROT_EXEC);
-		(*done)++;
-	}
-	if (mprotect(region, size, PROT_READ | PROT_EXEC) < 0) {
-		note("cannot make the stubs executable: %s", strerror(errno));
-		return -1;
-	}
-	__builtin___clear_cache((char *)region, (char *)p);
 	return 0;
 }
 

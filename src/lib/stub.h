@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stub.h - the code a rewritten syscall site jumps to, and the patch itself,
+ * shared by the library's rewriter (rewrite.c) and startpath-exec's
+ * freestanding loader (src/exec/load.c, which runs before libc exists).
+ * No libc here: the includer supplies STUB_MAP(addr, len) (an anonymous
+ * RW mapping exactly at addr, or MAP_FAILED), STUB_UNMAP(addr, len) and
+ * STUB_PROTECT(addr, len, prot).
+ */
+#ifndef SP_STUB_H
+#define SP_STUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#define MAX_WIN 16
+#define STUB_MAX 192
+
+struct site {
+	uint64_t win;      /* link-time address of the window */
+	uint8_t len;       /* window length, >= 5 */
+	uint8_t sys;       /* offset of the SYSCALL in the window */
+	uint8_t bytes[MAX_WIN];
+};
+
+/* Where stubs go: the filter's bitmap and the entry points (child: the
+ * entry of a CLONE_VM clone's child, 0 if none). */
+struct stub_cfg {
+	uint64_t interest, pre, post, child;
+};
+
+static inline uint8_t *stub_put(uint8_t *p, const void *b, size_t n)
+{
+	const uint8_t *s = b;
+
+	while (n--)
+		*p++ = *s++;
+	return p;
+}
+
+static inline uint8_t *stub_put64(uint8_t *p, uint64_t v)
+{
+	return stub_put(p, &v, 8);
+}
+
+static inline uint8_t *stub_put32(uint8_t *p, int32_t v)
+{
+	return stub_put(p, &v, 4);
+}
+
+/* Emit the stub for s (window at runtime address w) at p; returns its end. */
+static inline uint8_t *stub_emit(uint8_t *p, const struct site *s, uint64_t w,
+				 const struct stub_cfg *c)
+{
+	const uint8_t *pre = s->bytes, *post = s->bytes + s->sys + 2;
+	size_t npre = s->sys, npost = (size_t)s->len - s->sys - 2;
+	uint8_t *jae, *jnc, *lea1, *after, *jmp_callpost, *pass, *jmp_post, *jz, *callpost,
+		*lea2, *postp, *childp;
+
+	p = stub_put(p, pre, npre);
+	p = stub_put(p, "\x48\x3d\x00\x02\x00\x00", 6);     /* cmp $512,%rax */
+	jae = p;
+	p = stub_put(p, "\x73\x00", 2);                     /* jae .pass */
+	p = stub_put(p, "\x48\x89\xc1", 3);                 /* mov %rax,%rcx */
+	p = stub_put(p, "\x48\xc1\xe9\x06", 4);             /* shr $6,%rcx */
+	p = stub_put(p, "\x49\xbb", 2);                     /* movabs $interest,%r11 */
+	p = stub_put64(p, c->interest);
+	p = stub_put(p, "\x4d\x8b\x1c\xcb", 4);             /* mov (%r11,%rcx,8),%r11 */
+	p = stub_put(p, "\x49\x0f\xa3\xc3", 4);             /* bt %rax,%r11 */
+	jnc = p;
+	p = stub_put(p, "\x73\x00", 2);                     /* jnc .pass */
+	lea1 = p;
+	p = stub_put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7); /* lea .after(%rip),%r11 */
+	p = stub_put(p, "\x48\xb9", 2);                     /* movabs $entry_pre,%rcx */
+	p = stub_put64(p, c->pre);
+	p = stub_put(p, "\xff\xe1", 2);                     /* jmp *%rcx */
+	after = p;                                          /* SP_ACT_NORMAL */
+	p = stub_put(p, "\x0f\x05", 2);
+	jmp_callpost = p;
+	p = stub_put(p, "\xeb\x00", 2);
+	pass = p;                                           /* SP_ACT_PASS */
+	p = stub_put(p, "\x0f\x05", 2);
+	jmp_post = p;
+	p = stub_put(p, "\xeb\x00", 2);
+	p = stub_put(p, "\x0f\x05", 2);                     /* SP_ACT_CLONEVM */
+	p = stub_put(p, "\x48\x85\xc0", 3);                 /* test %rax,%rax */
+	jz = p;
+	p = stub_put(p, "\x74\x00", 2);                     /* jz .post: the child */
+	callpost = p;
+	lea2 = p;
+	p = stub_put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7); /* lea .post(%rip),%r11 */
+	p = stub_put(p, "\x48\xb9", 2);                     /* movabs $entry_post,%rcx */
+	p = stub_put64(p, c->post);
+	p = stub_put(p, "\xff\xe1", 2);                     /* jmp *%rcx */
+	postp = p;
+	p = stub_put(p, post, npost);
+	p = stub_put(p, "\xe9", 1);                         /* jmp back */
+	p = stub_put32(p, (int32_t)((int64_t)(w + s->len) - (int64_t)(p + 4)));
+	childp = postp;
+	if (c->child) {
+		/* The child of a CLONE_VM clone first takes an area of its own,
+		 * then goes on at .post. */
+		uint8_t *lea3 = p;
+
+		childp = p;
+		p = stub_put(p, "\x4c\x8d\x1d\x00\x00\x00\x00", 7); /* lea .post(%rip),%r11 */
+		p = stub_put(p, "\x48\xb9", 2);                     /* movabs $child,%rcx */
+		p = stub_put64(p, c->child);
+		p = stub_put(p, "\xff\xe1", 2);                     /* jmp *%rcx */
+		stub_put32(lea3 + 3, (int32_t)(postp - (lea3 + 7)));
+	}
+	jae[1] = (uint8_t)(pass - (jae + 2));
+	jnc[1] = (uint8_t)(pass - (jnc + 2));
+	stub_put32(lea1 + 3, (int32_t)(after - (lea1 + 7)));
+	jmp_callpost[1] = (uint8_t)(callpost - (jmp_callpost + 2));
+	jmp_post[1] = (uint8_t)(postp - (jmp_post + 2));
+	jz[1] = (uint8_t)(childp - (jz + 2));
+	stub_put32(lea2 + 3, (int32_t)(postp - (lea2 + 7)));
+	return p;
+}
+
+/* An RW region for `size` bytes of stubs within +-2 GiB of [text_lo,
+ * text_hi), or NULL. */
+static inline void *stub_region(uint64_t text_lo, uint64_t text_hi, size_t size)
+{
+	const uint64_t step = 1ULL << 24, reach = 1ULL << 31;
+
+	for (uint64_t d = step; d < reach - (text_hi - text_lo); d += step) {
+		uint64_t cand[2] = { (text_lo - d - size) & ~0xfffULL, (text_hi + d) & ~0xfffULL };
+
+		for (int k = 0; k < 2; k++) {
+			void *p;
+
+			if (k == 0 && (text_lo < d + size + 0x100000))
+				continue;
+			p = STUB_MAP((void *)cand[k], size);
+			if (p == MAP_FAILED)
+				continue;
+			if (p != (void *)cand[k]) { /* old kernel: hint only */
+				STUB_UNMAP(p, size);
+				continue;
+			}
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Rewrite the n sites of a program loaded at bias: each window that still
+ * holds the decoded bytes becomes a jmp to its stub.  The stubs are written
+ * and made executable before any window is touched.  With writable set the
+ * text is already writable (startpath-exec mapped it so); otherwise each
+ * page is opened and closed around its patch.  One thread only.  Returns -1
+ * when nothing could be patched for want of stubs, else 0, with *done the
+ * count patched. */
+static inline int stub_ok(const struct site *x, uint64_t w, uint64_t text_lo, uint64_t text_hi)
+{
+	int same = 1;
+
+	if (w < text_lo || w + x->len > text_hi)
+		return 0;
+	for (unsigned k = 0; k < x->len; k++)
+		same &= ((const uint8_t *)w)[k] == x->bytes[k];
+	return same; /* else not what was decoded: leave it */
+}
+
+static inline int stub_apply(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
+			     uint64_t text_hi, int writable, const struct stub_cfg *c,
+			     unsigned *done)
+{
+	size_t size = (n * STUB_MAX + n + 4095) & ~(size_t)4095;
+	uint8_t *region, *p, *taken, scratch[STUB_MAX];
+
+	*done = 0;
+	if (!n)
+		return 0;
+	region = stub_region(text_lo, text_hi, size);
+	if (!region)
+		return -1;
+	taken = region + n * STUB_MAX; /* which sites got a stub in pass 0 */
+	for (int pass = 0; pass < 2; pass++) {
+		p = region;
+		for (size_t i = 0; i < n; i++) {
+			const struct site *x = &v[i];
+			uint64_t w = x->win + bias;
+			uintptr_t pg = w & ~(uintptr_t)4095;
+			size_t pglen = ((w + x->len + 4095) & ~(uintptr_t)4095) - pg;
+			int64_t rel = (int64_t)p - (int64_t)(w + 5);
+			uint8_t jmp[MAX_WIN];
+
+			if (pass == 0) {
+				if (!stub_ok(x, w, text_lo, text_hi) || rel != (int32_t)rel)
+					continue;
+				taken[i] = 1;
+				p = stub_emit(p, x, w, c);
+				continue;
+			}
+			if (!taken[i])
+				continue;
+			p += stub_emit(scratch, x, w, c) - scratch; /* the same length */
+			if (!stub_ok(x, w, text_lo, text_hi))
+				continue; /* an earlier window overlapped it */
+			jmp[0] = 0xe9;
+			stub_put32(jmp + 1, (int32_t)rel);
+			if (!writable &&
+			    STUB_PROTECT((void *)pg, pglen, PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
+				continue;
+			/* One thread: a plain copy, the displacement first so no
+			 * partial jmp is ever executable. */
+			stub_put((uint8_t *)(w + 1), jmp + 1, 4);
+			for (unsigned k = 5; k < x->len; k++)
+				((uint8_t *)w)[k] = 0xcc;
+			__atomic_store_n((uint8_t *)w, jmp[0], __ATOMIC_RELEASE);
+			if (!writable)
+				STUB_PROTECT((void *)pg, pglen, PROT_READ | PROT_EXEC);
+			(*done)++;
+		}
+		if (pass == 0 && STUB_PROTECT(region, size, PROT_READ | PROT_EXEC) < 0) {
+			STUB_UNMAP(region, size);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#endif
