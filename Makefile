@@ -126,10 +126,23 @@ $(B)/exec/blob.o: src/exec/blob.S $(B)/rec/rec.elf
 $(B)/exec/rewrite.o: src/lib/rewrite.c src/exec/launcher.h $(wildcard include/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -DSP_LAUNCHER -DSP_CS_STATIC -Isrc/lib $(CFLAGS) -c $< -o $@
-$(B)/exec/launcher.o: src/exec/launcher.c src/exec/launcher.h src/exec/rec.h $(wildcard include/*.h src/common/*.h)
+$(B)/exec/launcher.o: src/exec/launcher.c src/exec/launcher.h src/exec/load.h src/exec/rec.h $(wildcard include/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -Isrc/exec -Wno-format-truncation $(CFLAGS) -c $< -o $@
+# The loader and the entry point run before libc is initialised: no libc,
+# no stack protector, no implicit memcpy/memset (checked: the only symbols
+# they may take from elsewhere are these).
+FREE_CFLAGS := -ffreestanding -fno-builtin -fno-stack-protector -fno-tree-loop-distribute-patterns \
+	-fno-asynchronous-unwind-tables
+FREE_ALLOWED := spx_blob spx_blob_end sp_ring_init sp_ring_bytes sp_ring_capacity _start \
+	spx_prepare spx_load spx_cache_apply spx_go spx_env spx_line spx_fast_load spx_fast_state
+$(B)/exec/load.o $(B)/exec/fast.o: $(B)/exec/%.o: src/exec/%.c src/exec/load.h src/exec/rec.h src/lib/stub.h $(wildcard include/*.h src/common/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_BASE) -O2 -g $(FREE_CFLAGS) -Isrc/exec -c $< -o $@
+	$(Q)bad=$$(nm -u $@ | awk '{print $$2}' | grep -vxF $(patsubst %,-e %,$(FREE_ALLOWED))); \
+		if [ -n "$$bad" ]; then echo "$@ calls outside the loader: $$bad" >&2; rm -f $@; exit 1; fi
 # Never sanitized (like the library): it becomes the traced program.
 $(B)/exec/ring.o: src/common/ring.c $(wildcard include/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
@@ -142,10 +155,11 @@ $(B)/exec/ring.o: src/common/ring.c $(wildcard include/*.h src/common/*.h)
 # program that wants them runs untraced with a message, and startpath-exec
 # unmaps itself before the jump.
 EXEC_BASE := 0x70000000
-$(EXEC): $(B)/exec/launcher.o $(B)/exec/rewrite.o $(B)/exec/blob.o $(B)/exec/ring.o
+$(EXEC): $(B)/exec/launcher.o $(B)/exec/load.o $(B)/exec/fast.o $(B)/exec/rewrite.o $(B)/exec/blob.o $(B)/exec/ring.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -static -no-pie -Wl,-Ttext-segment=$(EXEC_BASE) -o $@ $^ -l:libcapstone.a $(LDFLAGS)
+	$(Q)$(CC) -static -no-pie -Wl,-Ttext-segment=$(EXEC_BASE) -Wl,-e,spx_entry -o $@ $^ \
+		-l:libcapstone.a $(LDFLAGS)
 
 CLI_LIB_OBJ := $(filter-out $(B)/obj/src/cli/main.o,$(CLI_OBJ))
 $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(CLI_LIB_OBJ) $(wildcard tests/unit/*.h)

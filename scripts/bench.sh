@@ -83,7 +83,7 @@ if command -v go >/dev/null 2>&1; then
 		printf '%-32s %8.0f us %8.0f us %+8.0f us %8.0f us %+8.0f us   (startpath-exec)\n' "static Go" "$2" "$3" \
 			"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')"
 		awk -v p="$2" -v h="$3" -v m="$4" 'BEGIN{printf "{\"program\":\"static Go (startpath-exec)\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f}\n", p, h, h-p, m, m-p}' >>"$out/exec.json"
-		# The floor: the launcher's own exec, then the program's (recording off).
+		# The floor: the launcher's own exec, passing it on (recording off).
 		r=$(STARTPATH_DISABLE=1 EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 40 "$lib" "$xd/x" "$sg" child)
 		set -- $r
 		printf '%-32s %8.0f us %8.0f us %+8.0f us   (startpath-exec, STARTPATH_DISABLE=1: the extra exec alone)\n' "static Go" "$2" "$3" \
