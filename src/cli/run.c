@@ -118,8 +118,18 @@ int sp_cmd_dump(int argc, char **argv)
 		      argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
 		return argc == 2 && strcmp(argv[1], "--help") == 0 ? SP_EXIT_OK : SP_EXIT_USAGE;
 	}
+	{
+		struct stat st;
+
+		if (stat(argv[1], &st) == 0 && S_ISDIR(st.st_mode)) {
+			sp_err("%s is a directory: dump reads one .ring file (`startpath report %s` "
+			       "reads a directory)", argv[1], argv[1]);
+			return SP_EXIT_USAGE;
+		}
+	}
+	errno = 0;
 	if (sp_ring_open_file(argv[1], &ring, &why) < 0) {
-		sp_err("%s: %s", argv[1], why);
+		sp_err("%s: %s%s%s", argv[1], why, errno ? ": " : "", errno ? strerror(errno) : "");
 		return SP_EXIT_USAGE;
 	}
 	if (sp_proc_from_ring(&ring, &p) < 0) {

@@ -34,4 +34,12 @@ expect 2 "" "$SP" report "$TMP/r1" --container nope
 "$SP" run -q -o "$TMP/r1" -- true 2>"$TMP/e"
 grep -q "removed" "$TMP/e" || fail "earlier files not reported as removed"
 check "$TMP/r1" '[.processes[] | select(.comm=="sh")] | length == 0' "old files gone"
+# dump: one ring file; a directory or a bad file is a usage error that says so
+expect 2 "is a directory: dump reads one .ring file" "$SP" dump "$TMP/r1"
+expect 2 "cannot open: No such file" "$SP" dump "$TMP/r1/none.ring"
+expect 2 "not a startpath ring" "$SP" dump "$TMP/empty/2-2.ring"
+ring=$(ls "$TMP/r1"/*.ring | head -1)
+expect 0 '"schema":\|"schema" *:' "$SP" dump "$ring"
+"$SP" dump "$ring" | jq -e '.schema == "startpath/proc/v1" and (.ring_id | length) > 0' >/dev/null ||
+	fail "dump of $ring is not a process document"
 ok "all CLI checks"
