@@ -499,6 +499,13 @@ out:
 	free(v);
 }
 
+static int fn_cmp(const void *a, const void *b)
+{
+	const struct fn *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : (x->hi < y->hi ? 1 : x->hi > y->hi ? -1 : 0);
+}
+
 static int find_sites(struct exe *ex, struct sites *out, unsigned *seen, unsigned *skipped)
 {
 	struct cs_api cs;
@@ -548,6 +555,17 @@ static int find_sites(struct exe *ex, struct sites *out, unsigned *seen, unsigne
 	} else if (sym_functions(f, (size_t)st.st_size, &fns) < 0) {
 		note("%s: no .gopclntab or .symtab: syscall sites not rewritten", ex->path);
 		goto out;
+	}
+	/* .symtab names one function many times (glibc's aliases): decode
+	 * each once. */
+	qsort(fns.v, fns.n, sizeof(*fns.v), fn_cmp);
+	{
+		size_t u = 0;
+
+		for (size_t i = 0; i < fns.n; i++)
+			if (!u || fns.v[i].lo != fns.v[u - 1].lo)
+				fns.v[u++] = fns.v[i];
+		fns.n = u;
 	}
 	if (cs_load(&cs) < 0) {
 		note("capstone (libcapstone4) not found: raw syscalls of %s not recorded", ex->path);
