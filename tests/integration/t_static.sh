@@ -43,6 +43,10 @@ $traced"
 		fail "run $i: unexpected stderr: $(cat "$TMP/err")"
 	fi
 done
+# The last run found its patch plan cached: it was loaded from the
+# launcher's entry point, before glibc (the fast path), not by main().
+grep -q 'syscall sites rewritten (cached plan)' "$TMP/err" ||
+	fail "run $runs did not take the cached-plan path: $(cat "$TMP/err")"
 ok "identical output and exit 3 over $runs launched runs$([ $root = 1 ] && echo ", os.Executable() and /proc/self/cmdline included")"
 
 # Without the capabilities: /proc/self/exe names the launcher, but the
