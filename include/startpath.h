@@ -152,8 +152,14 @@ struct sp_ring_hdr {
 	char pad1[64];
 	/* Written while running; each on its own cache line. */
 	uint64_t head __attribute__((aligned(64)));
+	/* Slots [0, reserved) have their pages in the file; 0: all of them
+	 * (reserved when the ring was made).  Writers reserve more as the
+	 * ring fills; nobody touches a slot beyond: on a full tmpfs even a
+	 * read of an unreserved page raises SIGBUS. */
+	uint32_t reserved;
 	uint64_t flags __attribute__((aligned(64)));
 	int64_t exit_status;   /* valid with SP_HF_EXITED */
+	uint64_t dropped;      /* records with no page to go to (full filesystem) */
 };
 
 #endif /* STARTPATH_H */

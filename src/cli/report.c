@@ -285,7 +285,7 @@ int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_repo
 					ds->procs[i].nspans == 1 ? "" : "s");
 		}
 		if (lost)
-			fprintf(out, "warning: %" PRIu64 " record%s lost (ring overflow or killed writers)\n",
+			fprintf(out, "warning: %" PRIu64 " record%s lost (ring overflow, a full output filesystem, or killed writers)\n",
 				lost, lost == 1 ? "" : "s");
 	}
 	if (o->container && !shown) {

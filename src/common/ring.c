@@ -12,6 +12,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 _Static_assert(sizeof(struct sp_record) == SP_REC_SIZE, "record size");
 _Static_assert(offsetof(struct sp_record, data) == SP_REC_HDR, "record header");
@@ -46,10 +51,59 @@ void sp_ring_init(struct sp_ring *r, void *mem, uint32_t capacity)
 	r->map_size = sp_ring_bytes(capacity);
 }
 
+/* madvise without errno: a writer may run on a thread with no usable TLS. */
+static long ring_madvise(void *addr, size_t len, int advice)
+{
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"((long)SYS_madvise), "D"(addr), "S"(len), "d"((long)advice)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+int sp_ring_grow(struct sp_ring *r, uint32_t want)
+{
+	const uint32_t per_page = 4096 / SP_REC_SIZE;
+	uint32_t cap = r->mask + 1;
+	uint32_t have = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
+
+	while (have && have < want) {
+		/* Double at least: a busy writer reserves O(log n) times. */
+		uint32_t to = want > 2 * have ? want : 2 * have;
+		long rc;
+
+		to = (to + per_page - 1) / per_page * per_page;
+		if (to > cap)
+			to = cap;
+		rc = ring_madvise((char *)r->recs + (size_t)have * SP_REC_SIZE,
+				  (size_t)(to - have) * SP_REC_SIZE, MADV_POPULATE_WRITE);
+		if (rc < 0)
+			return (int)rc;
+		/* On failure `have` is reloaded; someone else may have reserved more. */
+		while (have < to && !__atomic_compare_exchange_n(&r->hdr->reserved, &have, to, 0,
+								 __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+			;
+	}
+	return 0;
+}
+
+/* Where a record goes that has no reserved page: written, never read. */
+static struct sp_record ring_scratch;
+
 struct sp_record *sp_ring_reserve(struct sp_ring *r, uint64_t *ticket)
 {
 	uint64_t t = __atomic_fetch_add(&r->hdr->head, 1, __ATOMIC_RELAXED);
-	struct sp_record *rec = &r->recs[t & r->mask];
+	uint32_t slot = (uint32_t)(t & r->mask);
+	struct sp_record *rec = &r->recs[slot];
+	uint32_t res = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(res && slot >= res, 0) && sp_ring_grow(r, slot + 1) < 0) {
+		__atomic_fetch_add(&r->hdr->dropped, 1, __ATOMIC_RELAXED);
+		*ticket = t;
+		return &ring_scratch;
+	}
 
 	__atomic_store_n(&rec->seq, 0, __ATOMIC_RELAXED);
 	/* seq = 0 must be visible before any payload store. */
@@ -140,6 +194,7 @@ int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
 	uint64_t head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
 	uint64_t cap = (uint64_t)r->mask + 1;
 	uint64_t t = head > cap ? head - cap : 0;
+	uint32_t res = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
 	struct sp_record copy;
 
 	memset(st, 0, sizeof(*st));
@@ -147,7 +202,15 @@ int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
 	st->overwritten = t;
 	for (; t < head; t++) {
 		const struct sp_record *rec = &r->recs[t & r->mask];
-		uint64_t s1 = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
+		uint64_t s1;
+
+		if (res && (t & r->mask) >= res) {
+			/* No page: dropped (the filesystem was full), or being
+			 * reserved right now.  Not touched. */
+			st->unfinished++;
+			continue;
+		}
+		s1 = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
 
 		if (s1 != t + 1) {
 			if (s1 > t + 1)

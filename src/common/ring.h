@@ -41,8 +41,27 @@ void sp_ring_init(struct sp_ring *r, void *mem, uint32_t capacity);
  * Take the next slot.  Returns the record to fill and stores its ticket.
  * Lock-free, async-signal-safe, safe from any thread or process sharing the
  * mapping.  The record's seq is 0 until sp_ring_commit.
+ *
+ * A slot at or beyond hdr->reserved first has its pages reserved (sp_ring_grow).
+ * If that fails (the filesystem is full), the record goes to a scratch slot
+ * that nobody reads, the header's `dropped` counts it, and the ticket stays
+ * unpublished: readers count it lost.  The caller never sees a difference.
  */
 struct sp_record *sp_ring_reserve(struct sp_ring *r, uint64_t *ticket);
+
+/*
+ * Reserve the pages of slots [hdr->reserved, want) (rounded up to whole
+ * pages, at most the capacity) with MADV_POPULATE_WRITE, which reports a full
+ * filesystem as an error instead of the SIGBUS a store into an unbacked
+ * page of a shared mapping would raise.  0, or a negative errno (-EINVAL:
+ * the kernel is older than 5.14).  Async-signal-safe, lock-free: racing
+ * callers reserve the same pages twice, which is harmless.
+ */
+int sp_ring_grow(struct sp_ring *r, uint32_t want);
+
+/* The first slots a lazily reserved ring reserves at creation (its maker
+ * sets hdr->reserved; sp_ring_init leaves 0: a fully reserved ring). */
+#define SP_RING_FIRST_RECORDS 16
 
 /* Publish a record filled after sp_ring_reserve.  Async-signal-safe. */
 void sp_ring_commit(struct sp_record *rec, uint64_t ticket);

@@ -192,6 +192,10 @@ const char *sp_exe(void)
 
 /* ---- the ring file ---- */
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 static int check_dir(void);
 
 /* Create and map this process's ring; fill its identity.  0 or -1. */
@@ -205,6 +209,7 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 	char path[640];
 	size_t size;
 	void *mem;
+	uint32_t first, ready = 0;
 	int fd, hp = host_pid();
 
 	/* containerd lives for weeks and serves every start: a longer history. */
@@ -232,27 +237,41 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 		sp_say_once(SP_MSG_RING, "cannot create %s: %s; not recording", path, strerror(errno));
 		return -1;
 	}
-	/* Reserve every block now: a write to a hole of a full filesystem
-	 * through the mapping would raise SIGBUS in the program. */
-	if ((errno = posix_fallocate(fd, 0, (off_t)size)) != 0) {
-		sp_say_once(SP_MSG_RING, "cannot reserve %zu bytes for %s: %s; not recording", size,
-			    path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
+	/* A store into a page of a shared mapping that the filesystem cannot
+	 * back raises SIGBUS in the program.  So every page is reserved before
+	 * a record goes to it: the header and the first records now, the rest
+	 * as the ring fills (sp_ring_grow; a short-lived process uses a few
+	 * pages of the 516 KiB).  Kernels before 5.14 lack MADV_POPULATE_WRITE:
+	 * there the whole file is reserved now. */
+	if (ftruncate(fd, (off_t)size) < 0) {
+		sp_say_once(SP_MSG_RING, "cannot size %s: %s; not recording", path, strerror(errno));
+		goto fail_fd;
 	}
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (mem == MAP_FAILED) {
 		sp_say_once(SP_MSG_RING, "cannot map %s: %s; not recording", path, strerror(errno));
-		unlink(path);
-		return -1;
+		goto fail_fd;
 	}
 	/* The file is sparse and touched a page at a time: without this, a
 	 * fault on a disk filesystem reads ahead (zero-fills) megabytes of
 	 * holes, in every process, at every exec. */
 	madvise(mem, size, MADV_RANDOM);
+	first = cap < SP_RING_FIRST_RECORDS ? cap : SP_RING_FIRST_RECORDS;
+	if (madvise(mem, sp_ring_bytes(first), MADV_POPULATE_WRITE) == 0) {
+		ready = first;
+	} else if (errno == EINVAL) {
+		if ((errno = posix_fallocate(fd, 0, (off_t)size)) == 0)
+			ready = cap;
+	}
+	if (!ready) {
+		sp_say_once(SP_MSG_RING, "cannot reserve the first %zu bytes of %s: %s; not recording",
+			    sp_ring_bytes(first), path, strerror(errno == EFAULT ? ENOSPC : errno));
+		munmap(mem, size);
+		goto fail_fd;
+	}
 	sp_ring_init(&sp_s.ring, mem, cap);
+	sp_s.ring.hdr->reserved = ready < cap ? ready : 0;
+	close(fd);
 	h = sp_s.ring.hdr;
 	h->ring_id = new_ring_id();
 	h->pid = sp_s.pid;
@@ -296,6 +315,10 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 				h->argc++;
 	}
 	return 0;
+fail_fd:
+	close(fd);
+	unlink(path);
+	return -1;
 }
 
 /* ---- configuration ---- */

@@ -30,15 +30,34 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
 	ok "read-only STARTPATH_DIR: $(head -1 "$TMP/err")"
 fi
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
-	# A tiny tmpfs that fills up: the rings that fit record, the rest do not,
-	# and no program sees a SIGBUS or a changed exit code.
-	mkdir -p "$TMP/tiny"
+	# A tiny tmpfs that fills up.  A ring reserves its header and first
+	# pages when it is made and the rest as it fills.  Filled up but for
+	# 64 KiB: the first rings fit, then one cannot be made (said once), and
+	# no program sees a SIGBUS or a changed exit code.
+	mkdir -p "$TMP/tiny" "$TMP/mnt" "$TMP/grown"
 	out=$(unshare -m sh -c "mount -t tmpfs -o size=3m tiny '$TMP/tiny' &&
+		{ dd if=/dev/zero of='$TMP/tiny/fill' bs=64k 2>/dev/null; truncate -s -64K '$TMP/tiny/fill'; } &&
 		STARTPATH_DIR='$TMP/tiny' LD_PRELOAD='$LIB' '$PROGS/forkexec' chain 20; echo rc=\$?" 2>"$TMP/err")
 	[ "$out" = "rc=20" ] || fail "full tmpfs: $out ($(head -3 "$TMP/err"))"
 	grep -q "^startpath: .*No space left on device" "$TMP/err" || fail "full tmpfs: not reported"
 	grep -v '^startpath: ' "$TMP/err" && fail "full tmpfs: other stderr output"
 	ok "a tmpfs that fills up: chain of 21 images unaffected, $(grep -c '^startpath: ' "$TMP/err") message(s)"
+	# The ring is made, then the filesystem fills while 16 threads record
+	# (3200 records into a ring of 8192: none are lost to overflow):
+	# the records with no page to go to are dropped and counted, the
+	# program runs as without the library, and the map shows the loss.
+	want=$(unshare -m "$PROGS/threads_mount" "$TMP/mnt" 16 50)
+	out=$(unshare -m sh -c "mount -t tmpfs -o size=1m tiny '$TMP/tiny' &&
+		STARTPATH_RING=8192 STARTPATH_DIR='$TMP/tiny' LD_PRELOAD='$LIB' '$PROGS/threads_mount' '$TMP/mnt' 16 50 \
+			fill '$TMP/tiny/fill'; echo rc=\$?
+		cp '$TMP'/tiny/*.ring '$TMP/grown/' 2>/dev/null" 2>"$TMP/err") ||:
+	echo "$out" | grep -qx "rc=0" || fail "filled while recording: $out ($(head -3 "$TMP/err"))"
+	[ "$(echo "$out" | grep -v '^rc=')" = "$want" ] || fail "filled while recording: output differs: $out"
+	grep -v '^startpath: ' "$TMP/err" && fail "filled while recording: other stderr output"
+	lost=$(report_json "$TMP/grown" | jq '[.processes[] | select(.comm=="threads_mount") | .lost] | add')
+	[ "${lost:-0}" -gt 0 ] || fail "filled while recording: no loss counted"
+	"$SP" report "$TMP/grown" | grep -q "records lost" || fail "filled while recording: the loss is not shown"
+	ok "filled while recording: 16 threads x 50 mounts, output and exit as untraced, $lost records lost and shown"
 fi
 # STARTPATH_LOG takes the messages off stderr.
 STARTPATH_DIR=/dev/null/x STARTPATH_LOG="$TMP/log" LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null 2>"$TMP/err"

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* threads_mount DIR T N: T threads each mount and unmount a tmpfs on
- * DIR/<thread> N times, all at once.  Run in unshare -m. */
+/* threads_mount DIR T N [fill FILE]: T threads each mount and unmount a
+ * tmpfs on DIR/<thread> N times, all at once.  Run in unshare -m.  With
+ * "fill FILE", first write FILE until its filesystem is full (the library's
+ * ring, made before main, then has no room to grow). */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +41,20 @@ int main(int argc, char **argv)
 	}
 	base = argv[1];
 	per = atoi(argv[3]);
+	if (argc > 5 && strcmp(argv[4], "fill") == 0) {
+		static char zero[65536];
+		int fd = open(argv[5], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd < 0) {
+			perror(argv[5]);
+			return 2;
+		}
+		while (write(fd, zero, sizeof(zero)) > 0)
+			;
+		while (write(fd, zero, 512) > 0)
+			;
+		close(fd);
+	}
 	for (long i = 0; i < t; i++)
 		pthread_create(&th[i], NULL, worker, (void *)i);
 	for (int i = 0; i < t; i++)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "ring.h"
 
@@ -181,6 +182,102 @@ START_TEST(test_unfinished_counted)
 }
 END_TEST
 
+/* A ring over a memfd (shared memory, sparse like a tmpfs file) whose
+ * first `ready` slots are reserved, as the library creates it; `file_recs`
+ * records' worth of file behind the mapping. */
+static void *map_lazy(uint32_t cap, uint32_t ready, uint32_t file_recs, struct sp_ring *r, int *fd)
+{
+	void *mem;
+
+	*fd = memfd_create("ring", MFD_CLOEXEC);
+	ck_assert_int_ge(*fd, 0);
+	ck_assert_int_eq(ftruncate(*fd, (off_t)sp_ring_bytes(file_recs)), 0);
+	mem = mmap(NULL, sp_ring_bytes(cap), PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	ck_assert_ptr_ne(mem, MAP_FAILED);
+	/* Reserve what sp_ring_init writes (the header) and the first slots. */
+	ck_assert_int_eq(madvise(mem, sp_ring_bytes(ready), 23 /* MADV_POPULATE_WRITE */), 0);
+	sp_ring_init(r, mem, cap);
+	r->hdr->reserved = ready;
+	return mem;
+}
+
+static void *lazy_producer(void *arg)
+{
+	struct prod *p = arg;
+
+	for (uint64_t i = 0; i < 2000; i++)
+		put(p->r, p->tid, i);
+	return NULL;
+}
+
+/* Writers racing past the reserved slots reserve more; nothing is lost
+ * while the ring has room, and the whole ring ends up reserved. */
+START_TEST(test_lazy_growth)
+{
+	uint32_t cap = 1u << 15;
+	struct sp_ring r;
+	int fd;
+	void *mem = map_lazy(cap, SP_RING_FIRST_RECORDS, cap, &r, &fd);
+	pthread_t th[8];
+	struct prod pr[8];
+	uint64_t next[8] = { 0 };
+	struct collect c = { 0, next, 8, 0 };
+	struct sp_ring_stats st;
+
+	for (int i = 0; i < 8; i++) {
+		pr[i] = (struct prod){ &r, i };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, lazy_producer, &pr[i]), 0);
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	sp_ring_read(&r, visit, &c, &st);
+	ck_assert_uint_eq(c.n, 16000);
+	ck_assert_int_eq(c.bad, 0);
+	ck_assert_uint_eq(st.unfinished, 0);
+	ck_assert_uint_eq(r.hdr->dropped, 0);
+	ck_assert_uint_ge(r.hdr->reserved, 16000);
+	ck_assert_uint_le(r.hdr->reserved, cap);
+	munmap(mem, sp_ring_bytes(cap));
+	close(fd);
+}
+END_TEST
+
+/* The file cannot grow (here: the mapping runs past its end, which the
+ * kernel reports as it would a full filesystem): records past the
+ * reserved slots are dropped and counted, never written through a page
+ * that would raise SIGBUS, and the ring goes on. */
+START_TEST(test_lazy_full)
+{
+	struct sp_ring r;
+	int fd;
+	void *mem = map_lazy(256, SP_RING_FIRST_RECORDS, SP_RING_FIRST_RECORDS, &r, &fd);
+	struct lastseen l = { 0, 0 };
+	struct sp_ring_stats st;
+
+	for (uint64_t i = 0; i < 100; i++)
+		put(&r, 0, i);
+	ck_assert_uint_eq(r.hdr->dropped, 100 - SP_RING_FIRST_RECORDS);
+	ck_assert_uint_eq(r.hdr->reserved, SP_RING_FIRST_RECORDS);
+	/* A reader does not touch the slots beyond (here they are past the
+	 * end of the file: touching one would raise SIGBUS). */
+	sp_ring_read(&r, visit_first, &l, &st);
+	ck_assert_uint_eq(l.n, SP_RING_FIRST_RECORDS);
+	ck_assert_uint_eq(st.unfinished, 100 - SP_RING_FIRST_RECORDS);
+	l = (struct lastseen){ 0, 0 };
+	/* The space comes back: the next writer reserves it and is kept. */
+	ck_assert_int_eq(ftruncate(fd, (off_t)sp_ring_bytes(256)), 0);
+	put(&r, 0, 100);
+	ck_assert_uint_eq(r.hdr->dropped, 100 - SP_RING_FIRST_RECORDS);
+	sp_ring_read(&r, visit_first, &l, &st);
+	ck_assert_uint_eq(l.n, SP_RING_FIRST_RECORDS + 1);
+	ck_assert_uint_eq(l.first, 0);
+	ck_assert_uint_eq(st.unfinished, 100 - SP_RING_FIRST_RECORDS);
+	ck_assert_uint_eq(st.written, 101);
+	munmap(mem, sp_ring_bytes(256));
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_attach_validates)
 {
 	struct sp_ring r, a;
@@ -223,6 +320,8 @@ int main(void)
 	tcase_add_test(tc, test_many_producers);
 	tcase_add_test(tc, test_overflow_counted);
 	tcase_add_test(tc, test_unfinished_counted);
+	tcase_add_test(tc, test_lazy_growth);
+	tcase_add_test(tc, test_lazy_full);
 	tcase_add_test(tc, test_attach_validates);
 	tcase_add_test(tc, test_capacity_rounding);
 	suite_add_tcase(s, tc);
