@@ -328,6 +328,8 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 				cJSON_AddItemToArray(at, attr_str(key, it->valuestring));
 			else if (cJSON_IsNumber(it))
 				cJSON_AddItemToArray(at, attr_int(key, (int64_t)it->valuedouble));
+			else if (cJSON_IsRaw(it)) /* sp_json_int */
+				cJSON_AddItemToArray(at, attr_int(key, strtoll(it->valuestring, NULL, 10)));
 		}
 		cJSON_Delete(args);
 		cJSON_AddItemToArray(spans, s);

@@ -20,6 +20,37 @@ int sp_json_add_u64(cJSON *obj, const char *name, uint64_t v)
 	return cJSON_AddStringToObject(obj, name, buf) ? 0 : -1;
 }
 
+/* An integer as JSON text, printed here: cJSON prints every number
+ * through the floating-point printf, whose first use in a process costs
+ * ~15 us (cold code and tables), paid by every traced process at exit.
+ * The text is the same number, exact beyond 2^53. */
+cJSON *sp_json_int(int64_t v)
+{
+	char buf[24], *e = buf + sizeof(buf) - 1;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	*e = '\0';
+	do
+		*--e = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--e = '-';
+	return cJSON_CreateRaw(e);
+}
+
+int sp_json_add_int(cJSON *obj, const char *name, int64_t v)
+{
+	cJSON *it = sp_json_int(v);
+
+	if (!it)
+		return 0;
+	if (!cJSON_AddItemToObject(obj, name, it)) {
+		cJSON_Delete(it);
+		return 0;
+	}
+	return 1;
+}
+
 static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
@@ -75,12 +106,10 @@ cJSON *sp_span_args_json(const struct sp_span *s)
 		if (!ci->args[i])
 			continue;
 		/* Values with the top bit set are negative numbers (AT_FDCWD). */
-		if (!cJSON_AddNumberToObject(args, ci->args[i], (int64_t)s->arg[i] < 0
-							 ? (double)(int64_t)s->arg[i]
-							 : (double)s->arg[i]))
+		if (!sp_json_add_int(args, ci->args[i], (int64_t)s->arg[i]))
 			goto fail;
 	}
-	if (ci->ret && !cJSON_AddNumberToObject(args, ci->ret, (double)s->ret_arg))
+	if (ci->ret && !sp_json_add_int(args, ci->ret, (int64_t)s->ret_arg))
 		goto fail;
 	return args;
 fail:
@@ -95,17 +124,17 @@ cJSON *sp_span_json(const struct sp_span *s)
 	if (!o)
 		return NULL;
 	if (!cJSON_AddStringToObject(o, "call", sp_call_info(s->call)->name) ||
-	    !cJSON_AddNumberToObject(o, "pid", s->pid) ||
-	    !cJSON_AddNumberToObject(o, "tid", s->tid) ||
-	    !cJSON_AddNumberToObject(o, "callid", s->callid) ||
+	    !sp_json_add_int(o, "pid", s->pid) ||
+	    !sp_json_add_int(o, "tid", s->tid) ||
+	    !sp_json_add_int(o, "callid", s->callid) ||
 	    !cJSON_AddStringToObject(o, "src", src_name(s->src)) ||
 	    sp_json_add_u64(o, "t0", s->t0) < 0 || sp_json_add_u64(o, "t1", s->t1) < 0 ||
-	    !cJSON_AddNumberToObject(o, "dur_ns", (double)sp_span_dur(s)) ||
+	    !sp_json_add_int(o, "dur_ns", (int64_t)sp_span_dur(s)) ||
 	    !cJSON_AddBoolToObject(o, "enter", s->has_enter) ||
 	    !cJSON_AddBoolToObject(o, "exit", s->has_exit) ||
-	    !cJSON_AddNumberToObject(o, "result", (double)s->result) ||
-	    !cJSON_AddNumberToObject(o, "errno", s->err) ||
-	    !cJSON_AddNumberToObject(o, "flags", s->flags))
+	    !sp_json_add_int(o, "result", (int64_t)s->result) ||
+	    !sp_json_add_int(o, "errno", s->err) ||
+	    !sp_json_add_int(o, "flags", s->flags))
 		goto fail;
 	args = sp_span_args_json(s);
 	if (!args)
@@ -130,9 +159,9 @@ cJSON *sp_proc_to_json(const struct sp_proc *p)
 		goto fail;
 	snprintf(id, sizeof(id), "%016" PRIx64, p->parent_ring_id);
 	if (!cJSON_AddStringToObject(o, "parent_ring_id", id) ||
-	    !cJSON_AddNumberToObject(o, "pid", p->pid) ||
-	    !cJSON_AddNumberToObject(o, "host_pid", p->host_pid) ||
-	    !cJSON_AddNumberToObject(o, "ppid", p->ppid) ||
+	    !sp_json_add_int(o, "pid", p->pid) ||
+	    !sp_json_add_int(o, "host_pid", p->host_pid) ||
+	    !sp_json_add_int(o, "ppid", p->ppid) ||
 	    !cJSON_AddStringToObject(o, "exe", p->exe ? p->exe : ""))
 		goto fail;
 	a = cJSON_AddArrayToObject(o, "argv");
@@ -151,10 +180,10 @@ cJSON *sp_proc_to_json(const struct sp_proc *p)
 	    !cJSON_AddBoolToObject(o, "execed", p->execed) ||
 	    !cJSON_AddBoolToObject(o, "contained", p->contained) ||
 	    !cJSON_AddBoolToObject(o, "exited", p->exited) ||
-	    !cJSON_AddNumberToObject(o, "exit_status", (double)p->exit_status) ||
+	    !sp_json_add_int(o, "exit_status", (int64_t)p->exit_status) ||
 	    sp_json_add_u64(o, "t_exit_ns", p->t_exit_ns) < 0 ||
-	    !cJSON_AddNumberToObject(o, "lost", (double)p->lost) ||
-	    !cJSON_AddNumberToObject(o, "orphans", (double)p->orphans) ||
+	    !sp_json_add_int(o, "lost", (int64_t)p->lost) ||
+	    !sp_json_add_int(o, "orphans", (int64_t)p->orphans) ||
 	    sp_json_add_u64(o, "ring_head", p->ring_head) < 0)
 		goto fail;
 	spans = cJSON_AddArrayToObject(o, "spans");
@@ -178,8 +207,8 @@ cJSON *sp_proc_to_json(const struct sp_proc *p)
 		cJSON_AddItemToArray(marks, m);
 		if (!cJSON_AddStringToObject(m, "name", p->marks[i].name) ||
 		    sp_json_add_u64(m, "t", p->marks[i].t) < 0 ||
-		    !cJSON_AddNumberToObject(m, "pid", p->marks[i].pid) ||
-		    !cJSON_AddNumberToObject(m, "tid", p->marks[i].tid))
+		    !sp_json_add_int(m, "pid", p->marks[i].pid) ||
+		    !sp_json_add_int(m, "tid", p->marks[i].tid))
 			goto fail;
 	}
 	if (p->notes && !cJSON_AddStringToObject(o, "notes", p->notes))

@@ -29,6 +29,13 @@ cJSON *sp_span_args_json(const struct sp_span *s);
 
 /* Unsigned 64-bit numbers travel as decimal strings (beyond 2^53). */
 int sp_json_add_u64(cJSON *obj, const char *name, uint64_t v);
+
+/* An integer item (cJSON "raw": printed as the number, exactly, without
+ * floating-point formatting).  In a tree built here, before printing, the
+ * item is cJSON_IsRaw, not cJSON_IsNumber; parsed back it is a number. */
+cJSON *sp_json_int(int64_t v);
+/* Add one; 1, or 0 when out of memory. */
+int sp_json_add_int(cJSON *obj, const char *name, int64_t v);
 int sp_json_get_u64(const cJSON *obj, const char *name, uint64_t *v);
 
 #endif

@@ -614,52 +614,87 @@ static int hexval(int c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* Unsigned number in base 10 or 16 at *p, up to a space or the end of the
+ * line; -1 if there is none or it does not fit. */
+static int parse_num(const char **p, const char *end, unsigned base, uint64_t *v)
+{
+	const char *q = *p;
+	uint64_t x = 0;
+
+	if (q >= end || *q == ' ' || *q == '\n')
+		return -1;
+	for (; q < end && *q != ' ' && *q != '\n'; q++) {
+		int d = hexval(*q);
+
+		if (d < 0 || (unsigned)d >= base || x > (UINT64_MAX - (uint64_t)d) / base)
+			return -1;
+		x = x * base + (uint64_t)d;
+	}
+	*v = x;
+	*p = q < end && *q == ' ' ? q + 1 : q;
+	return 0;
+}
+
+/* One "site WIN LEN SYS HEX" line. */
+static int parse_site(const char *p, const char *end, struct site *s)
+{
+	uint64_t win, len, sys;
+
+	if (end - p < 5 || memcmp(p, "site ", 5) != 0)
+		return -1;
+	p += 5;
+	if (parse_num(&p, end, 16, &win) < 0 || parse_num(&p, end, 10, &len) < 0 ||
+	    parse_num(&p, end, 10, &sys) < 0 || len < 5 || len > MAX_WIN || sys + 2 > len ||
+	    end - p != (long)(2 * len))
+		return -1;
+	memset(s, 0, sizeof(*s));
+	s->win = win;
+	s->len = (uint8_t)len;
+	s->sys = (uint8_t)sys;
+	for (unsigned k = 0; k < len; k++) {
+		int a = hexval(p[2 * k]), b = hexval(p[2 * k + 1]);
+
+		if (a < 0 || b < 0)
+			return -1;
+		s->bytes[k] = (uint8_t)(a << 4 | b);
+	}
+	return 0;
+}
+
+/* Read the cache in one read(2) and parse it by hand: this runs at every
+ * traced exec, and stdio plus sscanf cost more than the rest of it.  Runs
+ * once per process (sp_raw_setup, or the launcher): a static buffer, of
+ * which only the pages read into are ever touched. */
+static char cache_buf[65536];
+
 static int cache_read(const struct exe *ex, struct sites *out)
 {
-	char path[700], line[256];
-	FILE *f;
-	int ok = 0;
+	char path[700], *buf = cache_buf;
+	const char *p, *end, *nl;
+	ssize_t n;
+	int fd;
 
 	cache_path(ex, path, sizeof(path));
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	if (fgets(line, sizeof(line), f) && strncmp(line, "startpath-sites 2 ", 18) == 0) {
-		ok = 1;
-		while (fgets(line, sizeof(line), f)) {
-			struct site s;
-			unsigned long long win;
-			unsigned len, sys;
-			char hex[2 * MAX_WIN + 2];
+	n = read(fd, buf, sizeof(cache_buf));
+	close(fd);
+	/* A full buffer may be a longer file: decode instead (it is rewritten). */
+	if (n < 18 || (size_t)n == sizeof(cache_buf) || memcmp(buf, "startpath-sites 2 ", 18) != 0)
+		return -1;
+	end = buf + n;
+	nl = memchr(buf, '\n', (size_t)n);
+	if (!nl)
+		return -1;
+	for (p = nl + 1; p < end; p = nl + 1) {
+		struct site s;
 
-			memset(&s, 0, sizeof(s));
-			if (sscanf(line, "site %llx %u %u %34s", &win, &len, &sys, hex) != 4 ||
-			    len < 5 || len > MAX_WIN || sys + 2 > len || strlen(hex) != 2 * len) {
-				ok = 0;
-				break;
-			}
-			s.win = win;
-			s.len = (uint8_t)len;
-			s.sys = (uint8_t)sys;
-			for (unsigned k = 0; k < len; k++) {
-				int a = hexval(hex[2 * k]), b = hexval(hex[2 * k + 1]);
-
-				if (a < 0 || b < 0) {
-					ok = 0;
-					break;
-				}
-				s.bytes[k] = (uint8_t)(a << 4 | b);
-			}
-			if (!ok || add_site(out, &s) < 0) {
-				ok = 0;
-				break;
-			}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl || parse_site(p, nl, &s) < 0 || add_site(out, &s) < 0) {
+			out->n = 0;
+			return -1;
 		}
-	}
-	fclose(f);
-	if (!ok) {
-		out->n = 0;
-		return -1;
 	}
 	return 0;
 }
@@ -788,6 +823,7 @@ void sp_raw_setup(void)
 
 	if (env && strcmp(env, "0") == 0)
 		return;
+
 	sp_raw_init_keys();
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);

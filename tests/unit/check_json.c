@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check_main.h"
+#include <stdio.h>
+
 #include "procjson.h"
 
 static void build(struct sp_proc *p)
@@ -113,6 +115,35 @@ static void expect_error(const char *text, const char *want)
 	ck_assert_msg(strstr(err, want) != NULL, "error '%s' lacks '%s'", err, want);
 }
 
+/* Integers are printed by hand (no floating point): exact, signed, and
+ * read back as numbers. */
+START_TEST(test_ints_printed_exactly)
+{
+	static const int64_t v[] = { 0, 7, -1, -2147483648LL, 4294967295LL,
+				     (1LL << 53) + 1, INT64_MAX, INT64_MIN };
+	cJSON *o = cJSON_CreateObject(), *back;
+	char *text;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "v%zu", i);
+		ck_assert_int_eq(sp_json_add_int(o, name, v[i]), 1);
+	}
+	text = cJSON_PrintUnformatted(o);
+	ck_assert_str_eq(text, "{\"v0\":0,\"v1\":7,\"v2\":-1,\"v3\":-2147483648,"
+			       "\"v4\":4294967295,\"v5\":9007199254740993,"
+			       "\"v6\":9223372036854775807,\"v7\":-9223372036854775808}");
+	back = cJSON_Parse(text);
+	ck_assert_ptr_nonnull(back);
+	ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(back, "v3")));
+	ck_assert_double_eq(cJSON_GetObjectItem(back, "v3")->valuedouble, -2147483648.0);
+	cJSON_Delete(back);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+END_TEST
+
 START_TEST(test_errors_name_the_field)
 {
 	expect_error("{", "not valid JSON");
@@ -151,6 +182,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_errors_name_the_field);
+	tcase_add_test(tc, test_ints_printed_exactly);
 	suite_add_tcase(s, tc);
 	return s;
 }
