@@ -719,7 +719,7 @@ int spx_cache_apply(struct spx_load *L, unsigned *n, unsigned *planned)
 	cfg.post = L->rec + tab[SPX_T_POST / 8];
 	cfg.child = L->rec + tab[SPX_T_CHILD / 8];
 	*planned = (unsigned)ns;
-	if (stub_apply(sites, ns, L->im.base, L->im.text_lo, L->im.text_hi, 1, &cfg, n) < 0)
+	if (stub_apply(sites, ns, L->im.base, L->im.text_lo, L->im.text_hi, STUB_TEXT_RW, &cfg, n) < 0)
 		return fail(L, "no room for executable stubs near the text of ", L->path, 0);
 	return 0;
 }

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -64,6 +65,7 @@ struct exe {
 	const char *path;
 	const char *file;          /* where to read sections from */
 	int writable;              /* text already mapped writable (startpath-exec) */
+	int nexec;                 /* executable PT_LOADs */
 	int single;                /* known to have one thread */
 };
 
@@ -137,6 +139,7 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *vex)
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
 			uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
 
+			ex->nexec++;
 			if (!ex->text_lo || lo < ex->text_lo)
 				ex->text_lo = lo;
 			if (hi > ex->text_hi)
@@ -154,8 +157,11 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *vex)
 					break;
 				if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
 				    memcmp(name, "GNU", 4) == 0 && n->n_descsz <= 32) {
-					for (unsigned k = 0; k < n->n_descsz; k++)
-						snprintf(ex->build_id + 2 * k, 3, "%02x", desc[k]);
+					for (unsigned k = 0; k < n->n_descsz; k++) {
+						ex->build_id[2 * k] = "0123456789abcdef"[desc[k] >> 4];
+						ex->build_id[2 * k + 1] = "0123456789abcdef"[desc[k] & 15];
+					}
+					ex->build_id[2 * n->n_descsz] = '\0';
 					break;
 				}
 				p = desc + ((n->n_descsz + 3) & ~3u);
@@ -169,10 +175,15 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *vex)
 
 static int single_threaded(void)
 {
-	DIR *d = opendir("/proc/self/task");
+	DIR *d;
 	struct dirent *e;
 	int n = 0;
 
+	/* True until the first pthread_create (glibc 2.32): no /proc needed.
+	 * False can still mean one thread: then count them. */
+	if (__libc_single_threaded)
+		return 1;
+	d = opendir("/proc/self/task");
 	if (!d)
 		return 0;
 	while ((e = readdir(d)))
@@ -734,7 +745,9 @@ static int apply(const struct exe *ex, const struct sites *s, unsigned *done)
 {
 	struct stub_cfg c = { (uint64_t)stub_interest, stub_pre, stub_post, stub_child };
 
-	if (stub_apply(s->v, s->n, ex->bias, ex->text_lo, ex->text_hi, ex->writable, &c, done) < 0) {
+	int text = ex->writable ? STUB_TEXT_RW : ex->nexec == 1 ? STUB_TEXT_SPAN : STUB_TEXT_PAGES;
+
+	if (stub_apply(s->v, s->n, ex->bias, ex->text_lo, ex->text_hi, text, &c, done) < 0) {
 		note("%s: no room for executable stubs within 2 GiB of the text; not rewritten",
 		     ex->path);
 		return -1;

@@ -147,13 +147,18 @@ static inline void *stub_region(uint64_t text_lo, uint64_t text_hi, size_t size)
 	return NULL;
 }
 
+/* How stub_apply gets write access to the text. */
+#define STUB_TEXT_PAGES 0 /* open and close each page around its patch */
+#define STUB_TEXT_RW    1 /* already writable (startpath-exec mapped it so) */
+#define STUB_TEXT_SPAN  2 /* one R-X mapping holds every site: open the span
+			     from the first to the last once (2 mprotects, not
+			     2 per site: ~25 us of a Go program's start) */
+
 /* Rewrite the n sites of a program loaded at bias: each window that still
  * holds the decoded bytes becomes a jmp to its stub.  The stubs are written
- * and made executable before any window is touched.  With writable set the
- * text is already writable (startpath-exec mapped it so); otherwise each
- * page is opened and closed around its patch.  One thread only.  Returns -1
- * when nothing could be patched for want of stubs, else 0, with *done the
- * count patched. */
+ * and made executable before any window is touched.  `text` is one of
+ * STUB_TEXT_*.  One thread only.  Returns -1 when nothing could be patched
+ * for want of stubs, else 0, with *done the count patched. */
 static inline int stub_ok(const struct site *x, uint64_t w, uint64_t text_lo, uint64_t text_hi)
 {
 	int same = 1;
@@ -166,11 +171,13 @@ static inline int stub_ok(const struct site *x, uint64_t w, uint64_t text_lo, ui
 }
 
 static inline int stub_apply(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
-			     uint64_t text_hi, int writable, const struct stub_cfg *c,
+			     uint64_t text_hi, int text, const struct stub_cfg *c,
 			     unsigned *done)
 {
 	size_t size = (n * STUB_MAX + n + 4095) & ~(size_t)4095;
 	uint8_t *region, *p, *taken, scratch[STUB_MAX];
+	uintptr_t span_lo = UINTPTR_MAX, span_hi = 0;
+	int writable = text == STUB_TEXT_RW;
 
 	*done = 0;
 	if (!n)
@@ -194,6 +201,10 @@ static inline int stub_apply(const struct site *v, size_t n, uint64_t bias, uint
 					continue;
 				taken[i] = 1;
 				p = stub_emit(p, x, w, c);
+				if (pg < span_lo)
+					span_lo = pg;
+				if (pg + pglen > span_hi)
+					span_hi = pg + pglen;
 				continue;
 			}
 			if (!taken[i])
@@ -220,7 +231,13 @@ static inline int stub_apply(const struct site *v, size_t n, uint64_t bias, uint
 			STUB_UNMAP(region, size);
 			return -1;
 		}
+		if (pass == 0 && text == STUB_TEXT_SPAN && span_lo < span_hi &&
+		    STUB_PROTECT((void *)span_lo, span_hi - span_lo,
+				 PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
+			writable = 1; /* else page by page */
 	}
+	if (text == STUB_TEXT_SPAN && writable)
+		STUB_PROTECT((void *)span_lo, span_hi - span_lo, PROT_READ | PROT_EXEC);
 	return 0;
 }
 
