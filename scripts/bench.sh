@@ -9,7 +9,7 @@
 #   3. start cost per exec: untraced, traced with the site cache warm (hit)
 #      and emptied (miss), the three taking turns;
 #   4. cold start of `ctr run` untraced, under the library and under
-#      strace -f (root; STARTPATH_BENCH_PAIRS rounds, default 20);
+#      strace -f (root; STARTPATH_BENCH_PAIRS rounds, default 100);
 #   5. how reliable `startpath diff` is on this machine (root; skipped with
 #      STARTPATH_BENCH_DIFF=0).
 set -eu
@@ -19,9 +19,15 @@ lib="$top/build/lib/libstartpath.so"
 res="$top/bench/results.json"
 out=$(mktemp -d)
 # The rings of section 3 go where the library puts them by default when it
-# can (/run, a tmpfs), not onto the disk under /tmp.
+# can (/run, a tmpfs on a systemd host), not onto the disk under /tmp.  Where
+# /run is no tmpfs (some VMs), root mounts a private one in its place.
 xd=$(mktemp -d /run/startpath-bench.XXXXXX 2>/dev/null || echo "$out/xd")
-trap 'rm -rf "$out" "$xd"' EXIT
+mkdir -p "$xd"
+xd_fs=$(stat -f -c %T "$xd")
+if [ "$xd_fs" != tmpfs ] && [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=256m,mode=0700 spbench "$xd"; then
+	xd_fs="tmpfs (private: $(stat -f -c %T /run) under /run here)"
+fi
+trap 'umount "$xd" 2>/dev/null; rm -rf "$out" "$xd"' EXIT
 mkdir -p "$top/bench"
 
 echo "== 1. ns per call (best of 5 alternating runs x 15 rounds x 100000 calls)"
@@ -57,7 +63,7 @@ for th in 1 2 8; do
 done
 
 echo
-echo "== 3. start cost per exec (fork, exec, exit, wait; medians of 40 rounds)"
+echo "== 3. start cost per exec (fork, exec, exit, wait; medians of 100 rounds; rings on $xd_fs)"
 printf '%-32s %10s %10s %10s %10s %10s\n' program "untraced" "cache hit" added "cache miss" added
 : >"$out/exec.json"
 for cmd in "/bin/true" "$b/hookbench 0" "containerd-shim-runc-v2 -v" "runc --version"; do
@@ -65,7 +71,7 @@ for cmd in "/bin/true" "$b/hookbench 0" "containerd-shim-runc-v2 -v" "runc --ver
 	rm -rf "$xd/x"
 	mkdir -p "$xd/x"
 	# shellcheck disable=SC2086
-	r=$("$b/execbench" 40 "$lib" "$xd/x" $cmd) || continue
+	r=$("$b/execbench" 100 "$lib" "$xd/x" $cmd) || continue
 	set -- $r
 	name=$(basename "${cmd%% *}")
 	printf '%-32s %8.0f us %8.0f us %+8.0f us %8.0f us %+8.0f us\n' "$name" "$2" "$3" \
@@ -78,13 +84,13 @@ if command -v go >/dev/null 2>&1; then
 	sg="$out/static-prog"
 	if GOCACHE="$out/gocache" GO111MODULE=off CGO_ENABLED=0 \
 		go build -o "$sg" "$top/tests/go/static/main.go" >/dev/null 2>&1; then
-		r=$(EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 40 "$lib" "$xd/x" "$sg" child)
+		r=$(EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 100 "$lib" "$xd/x" "$sg" child)
 		set -- $r
 		printf '%-32s %8.0f us %8.0f us %+8.0f us %8.0f us %+8.0f us   (startpath-exec)\n' "static Go" "$2" "$3" \
 			"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')"
 		awk -v p="$2" -v h="$3" -v m="$4" 'BEGIN{printf "{\"program\":\"static Go (startpath-exec)\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f}\n", p, h, h-p, m, m-p}' >>"$out/exec.json"
 		# The floor: the launcher's own exec, passing it on (recording off).
-		r=$(STARTPATH_DISABLE=1 EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 40 "$lib" "$xd/x" "$sg" child)
+		r=$(STARTPATH_DISABLE=1 EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 100 "$lib" "$xd/x" "$sg" child)
 		set -- $r
 		printf '%-32s %8.0f us %8.0f us %+8.0f us   (startpath-exec, STARTPATH_DISABLE=1: the extra exec alone)\n' "static Go" "$2" "$3" \
 			"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')"
@@ -92,7 +98,7 @@ if command -v go >/dev/null 2>&1; then
 	fi
 fi
 # What loading the library alone costs (STARTPATH_DISABLE=1: mapped, records nothing).
-r=$(STARTPATH_DISABLE=1 "$b/execbench" 40 "$lib" "$xd/x" /bin/true)
+r=$(STARTPATH_DISABLE=1 "$b/execbench" 100 "$lib" "$xd/x" /bin/true)
 set -- $r
 printf '%-32s %8.0f us %8.0f us %+8.0f us   (library loaded, recording disabled)\n' true "$2" "$3" \
 	"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')"
@@ -102,7 +108,7 @@ echo
 echo "== 4. cold start"
 cold="$out/cold.json"
 echo null >"$cold"
-"$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-20}" "$cold"
+"$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-100}" "$cold"
 
 arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 {
