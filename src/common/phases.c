@@ -252,12 +252,24 @@ static const char *snapshot_owner(const char *sid, const struct sp_proc *procs, 
 	return NULL;
 }
 
-static const char *shim_with_pid(int pid, const struct sp_proc *procs, size_t n)
+/* The shim that pid became at or after t (a clone's child, an exec in a
+ * vfork child): the one with that host pid loaded first from t on, within
+ * a minute.  Pids are reused: a directory that keeps many starts holds
+ * older processes with the same pid, and a lookup by pid alone finds them. */
+static const char *shim_with_pid(int pid, uint64_t t, const struct sp_proc *procs, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (procs[i].host_pid == pid && strncmp(sp_proc_role(&procs[i]), "shim", 4) == 0)
-			return sp_proc_container_id(&procs[i]);
-	return NULL;
+	const struct sp_proc *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_proc *p = &procs[i];
+
+		if (p->host_pid != pid || strncmp(sp_proc_role(p), "shim", 4) != 0 ||
+		    p->t_load_ns < t || p->t_load_ns - t > 60000000000ULL)
+			continue;
+		if (!best || p->t_load_ns < best->t_load_ns)
+			best = p;
+	}
+	return best ? sp_proc_container_id(best) : NULL;
 }
 
 const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc *procs,
@@ -269,9 +281,9 @@ const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc
 	const char *id;
 
 	if (sp_call_info(s->call)->cls & SP_CLS_CLONE)
-		return s->ret_arg ? shim_with_pid((int)s->ret_arg, procs, nprocs) : NULL;
+		return s->ret_arg ? shim_with_pid((int)s->ret_arg, s->t0, procs, nprocs) : NULL;
 	if (sp_call_info(s->call)->cls & SP_CLS_EXEC)
-		return shim_with_pid(s->pid, procs, nprocs); /* in the vfork child */
+		return shim_with_pid(s->pid, s->t0, procs, nprocs); /* in the vfork child */
 	if ((id = task_dir_id(a, buf, sizeof(buf))) || (id = task_dir_id(b, buf, sizeof(buf))))
 		return id;
 	if (s->call == SP_C_RENAMEAT || s->call == SP_C_RENAME || s->call == SP_C_RENAMEAT2) {
@@ -587,7 +599,8 @@ static int map_cmp(const void *a, const void *b)
 }
 
 /* Container id of every process: its command line, else its parent's
- * (the ring it forked from, else the host parent pid). */
+ * (the ring it forked from, else the host parent pid: of the processes with
+ * that pid loaded before it, the latest, since pids are reused). */
 static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid)
 {
 	int changed = 1;
@@ -597,19 +610,27 @@ static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid
 	for (int pass = 0; changed && pass < 16; pass++) {
 		changed = 0;
 		for (size_t i = 0; i < n; i++) {
+			const struct sp_proc *parent = NULL;
+
 			if (cid[i] || strcmp(sp_proc_role(&procs[i]), "containerd") == 0)
 				continue;
 			for (size_t k = 0; k < n; k++) {
-				if (k == i || !cid[k])
+				if (k == i)
 					continue;
-				if ((procs[i].parent_ring_id && procs[k].ring_id == procs[i].parent_ring_id) ||
-				    (!procs[i].parent_ring_id && procs[i].ppid &&
-				     procs[k].host_pid == procs[i].ppid &&
-				     procs[k].t_load_ns <= procs[i].t_load_ns)) {
-					cid[i] = cid[k];
-					changed = 1;
-					break;
+				if (procs[i].parent_ring_id) {
+					if (procs[k].ring_id == procs[i].parent_ring_id) {
+						parent = &procs[k];
+						break;
+					}
+				} else if (procs[i].ppid && procs[k].host_pid == procs[i].ppid &&
+					   procs[k].t_load_ns <= procs[i].t_load_ns &&
+					   (!parent || procs[k].t_load_ns > parent->t_load_ns)) {
+					parent = &procs[k];
 				}
+			}
+			if (parent && cid[parent - procs]) {
+				cid[i] = cid[parent - procs];
+				changed = 1;
 			}
 		}
 	}

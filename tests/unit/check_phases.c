@@ -241,6 +241,76 @@ START_TEST(test_containerd_map)
 }
 END_TEST
 
+/* Pids are reused: an output directory that keeps many starts holds older
+ * processes with the same pids (1000 starts take ~70000 pids, pid_max is
+ * 32768).  Each process of the recorded start gets a decoy loaded an hour
+ * earlier, with the same pids and its container id renamed, placed first;
+ * the map and the attribution of containerd's calls must not change. */
+START_TEST(test_pid_reuse)
+{
+	struct sp_dataset ds;
+	struct sp_proc *all;
+	struct sp_map *maps;
+	char dir[512];
+	size_t n;
+	int nm;
+
+	snprintf(dir, sizeof(dir), "%s/containerd-run", datadir());
+	ck_assert_int_eq(sp_dataset_load(dir, &ds), 0);
+	n = ds.nprocs;
+	all = calloc(2 * n, sizeof(*all));
+	ck_assert_ptr_nonnull(all);
+	for (size_t i = 0; i < n; i++) {
+		struct sp_proc *d = &all[i];
+
+		*d = ds.procs[i];
+		d->t_load_ns -= 3600000000000ULL;
+		d->t_exit_ns = d->t_exit_ns ? d->t_exit_ns - 3600000000000ULL : 0;
+		d->ring_id ^= 0x5a5a;
+		d->parent_ring_id = d->parent_ring_id ? d->parent_ring_id ^ 0x5a5a : 0;
+		d->nspans = 0;
+		d->nmarks = 0;
+		d->argv = calloc((size_t)d->argc + 1, sizeof(char *));
+		for (int a = 0; a < d->argc; a++) {
+			const char *s = ds.procs[i].argv[a], *at = strstr(s, "demo-24773");
+			char *c = malloc(strlen(s) + 1);
+
+			strcpy(c, s);
+			if (at)
+				memcpy(c + (at - s), "old-00001", 9), memmove(c + (at - s) + 9, c + (at - s) + 10,
+									strlen(c + (at - s) + 10) + 1);
+			d->argv[a] = c;
+		}
+		all[n + i] = ds.procs[i];
+	}
+	nm = sp_maps_build(all, 2 * n, 0, &maps);
+	ck_assert_int_ge(nm, 1);
+	for (int k = 0; k < nm; k++) {
+		if (strcmp(maps[k].container_id, "demo-24773") != 0)
+			continue;
+		ck_assert_uint_eq(maps[k].nmissing, 0);
+		for (size_t i = 0; i < maps[k].ncalls; i++) {
+			const struct sp_map_call *c = &maps[k].calls[i];
+
+			if (strcmp(sp_proc_role(c->proc), "containerd") == 0)
+				ck_assert_str_eq(sp_containerd_call_cid(c->span, all, 2 * n), "demo-24773");
+			ck_assert(c->proc >= all + n); /* never a decoy */
+		}
+		nm = -nm; /* found */
+		break;
+	}
+	ck_assert_int_lt(nm, 0);
+	sp_maps_free(maps, -nm);
+	for (size_t i = 0; i < n; i++) {
+		for (int a = 0; a < all[i].argc; a++)
+			free(all[i].argv[a]);
+		free(all[i].argv);
+	}
+	free(all);
+	sp_dataset_free(&ds);
+}
+END_TEST
+
 START_TEST(test_roles)
 {
 	struct sp_proc p;
@@ -309,6 +379,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_rule_table_well_formed);
 	tcase_add_test(tc, test_containerd_map);
 	tcase_add_test(tc, test_roles);
+	tcase_add_test(tc, test_pid_reuse);
 	suite_add_tcase(s, tc);
 	return s;
 }
