@@ -4,7 +4,10 @@
  * runs under the library for weeks: files of processes that are gone are
  * removed once they are older than STARTPATH_KEEP_AGE seconds (default one
  * day), and the oldest of them go first while the directory holds more than
- * STARTPATH_KEEP_MB megabytes (default 512).  A process that is still
+ * STARTPATH_KEEP_MB megabytes (default 512) or the files of more than
+ * STARTPATH_KEEP_PROCS process images (default 1000; rings take a few pages
+ * each, so the megabytes alone would keep tens of thousands, and every
+ * scan, and every report, would read them all).  A process that is still
  * running keeps its files.  At most one process every 10 s does the scan (the
  * one that wins the `.retention` stamp); anything unexpected just ends it.
  */
@@ -93,6 +96,7 @@ void sp_retention(void)
 {
 	uint64_t keep_age = env_u64("STARTPATH_KEEP_AGE", 86400) * 1000000000ULL;
 	uint64_t keep_bytes = env_u64("STARTPATH_KEEP_MB", 512) << 20;
+	uint64_t keep_procs = env_u64("STARTPATH_KEEP_PROCS", 1000), count = 0;
 	struct entry *v = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t total = 0, now;
@@ -137,6 +141,7 @@ void sp_retention(void)
 				e.bytes += (uint64_t)st.st_blocks * 512;
 		}
 		total += e.bytes;
+		count++;
 		/* still running (or its pid reused): keep */
 		if (pid == sp_s.pid || (kill(pid, 0) == 0 || errno == EPERM))
 			continue;
@@ -154,10 +159,11 @@ void sp_retention(void)
 	for (size_t i = 0; i < n; i++) {
 		int old = e_older(now, v[i].t, keep_age);
 
-		if (!old && total <= keep_bytes)
+		if (!old && total <= keep_bytes && count <= keep_procs)
 			break;
 		drop(dfd, &v[i]);
 		total -= v[i].bytes < total ? v[i].bytes : total;
+		count--;
 	}
 	free(v);
 	closedir(d);

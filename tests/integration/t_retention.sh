@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Retention: files of processes that are gone are removed once older than
-# STARTPATH_KEEP_AGE, oldest first beyond STARTPATH_KEEP_MB; a running
+# STARTPATH_KEEP_AGE, oldest first beyond STARTPATH_KEEP_MB or
+# STARTPATH_KEEP_PROCS; a running
 # process keeps its files; at most one scan every 10 s.
 . "$(dirname "$0")/lib.sh"
 O="$TMP/out"
@@ -29,6 +30,16 @@ STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_MB=8 LD_PRELOAD="$LIB" "
 [ ! -e "$O/$dead-$((recent - 5000000000)).ring" ] || fail "oldest file kept although over the size"
 [ -e "$O/$dead-$((recent - 1000000000)).ring" ] || fail "a newer file removed before the limit was met"
 ok "size: oldest gone files removed until under STARTPATH_KEEP_MB"
+# Count: beyond STARTPATH_KEEP_PROCS process images, the oldest gone go first
+# (rings are sparse: the megabytes alone would keep tens of thousands).
+rm -rf "$O"; mkdir -p "$O"
+for k in 1 2 3 4 5 6; do mk "$dead-$((recent - k * 1000000000))" 4K; done
+STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_PROCS=4 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+left=$(ls "$O" | grep -c '\.ring$')
+[ "$left" -eq 4 ] || fail "$left process images kept with STARTPATH_KEEP_PROCS=4 (6 gone + the scanner)"
+[ ! -e "$O/$dead-$((recent - 6000000000)).ring" ] && [ ! -e "$O/$dead-$((recent - 5000000000)).ring" ] &&
+	[ ! -e "$O/$dead-$((recent - 4000000000)).ring" ] || fail "not the oldest removed first"
+ok "count: oldest gone images removed until STARTPATH_KEEP_PROCS are left"
 # Every 10 s at most: a new old file survives the next process.
 mk "$dead-$old" 1M
 STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
