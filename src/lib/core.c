@@ -738,6 +738,14 @@ static void flush_json(void)
 	int saved = errno;
 
 	sp_t.busy++;
+	if (__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) && !sp_t.shared) {
+		uint64_t dropped = __atomic_load_n(&sp_s.ring.hdr->dropped, __ATOMIC_RELAXED);
+
+		if (dropped)
+			sp_say_once(SP_MSG_RING, "%llu records had no room in %s/%s.ring (its filesystem "
+				    "is full) and are counted as lost", (unsigned long long)dropped,
+				    sp_s.dir, sp_s.base);
+	}
 	write_json();
 	sp_t.busy--;
 	errno = saved;

@@ -54,6 +54,7 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
 	echo "$out" | grep -qx "rc=0" || fail "filled while recording: $out ($(head -3 "$TMP/err"))"
 	[ "$(echo "$out" | grep -v '^rc=')" = "$want" ] || fail "filled while recording: output differs: $out"
 	grep -v '^startpath: ' "$TMP/err" && fail "filled while recording: other stderr output"
+	grep -q '^startpath: .* records had no room in ' "$TMP/err" || fail "filled while recording: the drop is not said"
 	lost=$(report_json "$TMP/grown" | jq '[.processes[] | select(.comm=="threads_mount") | .lost] | add')
 	[ "${lost:-0}" -gt 0 ] || fail "filled while recording: no loss counted"
 	"$SP" report "$TMP/grown" | grep -q "records lost" || fail "filled while recording: the loss is not shown"
