@@ -86,7 +86,7 @@ if [ $have_strace = 1 ]; then
 	printf '  strace -f         median %8.1f ms   ratio %.3f (%d rounds)\n' "$(awk -v a="$s" 'BEGIN{print a/1000}')" \
 		"$(awk -v a="$s" -v b="$p" 'BEGIN{print a/b}')" "$strace_rounds"
 else
-	echo "  strace -f         not measured (strace not installed)"
+	echo "  strace -f         not measured ($( [ "$strace_rounds" -gt 0 ] && echo "strace not installed" || echo "STARTPATH_BENCH_STRACE=0"))"
 fi
 if [ -n "$json" ]; then
 	awk -v n="$pairs" -v p="$p" -v l="$l" -v s="$s" -v r="$r" -v lo="$rlo" -v hi="$rhi" \

@@ -142,8 +142,7 @@ void sp_retention(void)
 		}
 		total += e.bytes;
 		count++;
-		/* still running (or its pid reused): keep */
-		if (pid == sp_s.pid || (kill(pid, 0) == 0 || errno == EPERM))
+		if (pid == sp_s.pid)
 			continue;
 		if (n == cap) {
 			struct entry *g = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
@@ -161,6 +160,10 @@ void sp_retention(void)
 
 		if (!old && total <= keep_bytes && count <= keep_procs)
 			break;
+		/* Still running (or its pid reused): keep.  Asked only of the
+		 * files that would go, not of every file in the directory. */
+		if (kill(v[i].pid, 0) == 0 || errno == EPERM)
+			continue;
 		drop(dfd, &v[i]);
 		total -= v[i].bytes < total ? v[i].bytes : total;
 		count--;
