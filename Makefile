@@ -71,7 +71,10 @@ $(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/lib/*.h src/lib/*.de
 	@$(if $(Q),echo "  CC(pic) $<")
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -fvisibility=hidden $(CFLAGS) -c $< -o $@
 
-$(B)/pic/%.o: %.S
+# The assembly includes the C headers' offsets and sizes (raw.h): it must be
+# rebuilt with them, or the two disagree (a private stack mapped at one size
+# and unmapped at another).
+$(B)/pic/%.o: %.S $(wildcard include/*.h src/common/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) -fPIC -c $< -o $@
@@ -105,7 +108,7 @@ $(B)/rec/rec.o: src/exec/rec.c src/exec/rec.h $(wildcard include/*.h src/common/
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC(rec) $<")
 	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
-$(B)/rec/rec_entry.o: src/exec/rec_entry.S src/exec/rec.h
+$(B)/rec/rec_entry.o: src/exec/rec_entry.S src/exec/rec.h $(wildcard include/*.h src/common/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
 $(B)/rec/sysdecode.o: src/lib/sysdecode.c $(wildcard include/*.h src/common/*.h src/lib/*.h)
