@@ -341,6 +341,7 @@ static void *make_ring(struct spx_load *L, size_t *size)
 	uint64_t t = now(CLOCK_MONOTONIC), id = 0;
 	int hp = host_pid(), ok;
 	size_t used = 0;
+	uint32_t first;
 	long fd, r;
 	void *mem;
 
@@ -363,23 +364,36 @@ static void *make_ring(struct spx_load *L, size_t *size)
 	fd = sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return fail(L, "cannot create a ring in ", L->dir, fd), NULL;
-	/* Every block reserved now: a write to a hole of a full filesystem
-	 * through the mapping would raise SIGBUS in the program. */
-	r = sys4(SYS_fallocate, fd, 0, 0, (long)*size);
-	if (r < 0) {
-		sys1(SYS_close, fd);
-		sys1(SYS_unlink, path);
-		return fail(L, "cannot create a ring in ", L->dir, r), NULL;
-	}
-	mem = (void *)sys6(SYS_mmap, 0, (long)*size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	sys1(SYS_close, fd);
+	/* A store into an unbacked page of a full filesystem through the
+	 * mapping would raise SIGBUS in the program: the file is sparse, the
+	 * header and the first records are reserved now (MADV_POPULATE_WRITE
+	 * reports a full filesystem as an error), the recorder reserves the
+	 * rest as the ring fills (as the library does); before Linux 5.14,
+	 * all of it now. */
+	r = sys2(SYS_ftruncate, fd, (long)*size);
+	mem = r < 0 ? (void *)r : (void *)sys6(SYS_mmap, 0, (long)*size, PROT_READ | PROT_WRITE,
+					      MAP_SHARED, fd, 0);
 	if (FAILED(mem)) {
+		sys1(SYS_close, fd);
 		sys1(SYS_unlink, path);
 		return fail(L, "cannot create a ring in ", L->dir, (long)mem), NULL;
 	}
 	sys3(SYS_madvise, mem, *size, MADV_RANDOM);
+	first = cap < SP_RING_FIRST_RECORDS ? cap : SP_RING_FIRST_RECORDS;
+	r = sys3(SYS_madvise, mem, (long)sp_ring_bytes(first), 23 /* MADV_POPULATE_WRITE */);
+	if (r == -EINVAL) {
+		first = 0; /* all of it */
+		r = sys4(SYS_fallocate, fd, 0, 0, (long)*size);
+	}
+	sys1(SYS_close, fd);
+	if (r < 0) {
+		sys2(SYS_munmap, mem, (long)*size);
+		sys1(SYS_unlink, path);
+		return fail(L, "cannot create a ring in ", L->dir, r == -EFAULT ? -ENOSPC : r), NULL;
+	}
 	sp_ring_init(&ring, mem, cap);
 	h = ring.hdr;
+	h->reserved = first;
 	if (sys3(SYS_getrandom, &id, sizeof(id), 1) != sizeof(id) || !id)
 		id = t ^ ((uint64_t)hp << 40);
 	h->ring_id = id;

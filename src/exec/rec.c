@@ -245,6 +245,30 @@ static int cur_tid(struct spx_area *a)
 	return a->tid;
 }
 
+/* Pages of the ring are reserved as it fills (the library's scheme, see
+ * sp_ring_grow): 1 if slot's page is reserved or could be now. */
+static struct sp_record scratch;
+
+static int reserved(struct sp_ring_hdr *h, uint32_t slot)
+{
+	uint32_t have = __atomic_load_n(&h->reserved, __ATOMIC_ACQUIRE);
+
+	while (have && have <= slot) {
+		uint32_t to = slot + 1 > 2 * have ? slot + 1 : 2 * have;
+
+		to = (to + 7) & ~7u; /* whole pages: 8 records each */
+		if (to > h->capacity)
+			to = h->capacity;
+		if (sys3(SYS_madvise, (char *)h + SP_HDR_SIZE + (size_t)have * SP_REC_SIZE,
+			 (long)(to - have) * SP_REC_SIZE, 23 /* MADV_POPULATE_WRITE */) < 0)
+			return 0;
+		while (have < to && !__atomic_compare_exchange_n(&h->reserved, &have, to, 0,
+								 __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+			;
+	}
+	return 1;
+}
+
 static struct sp_record *rec_begin(uint64_t *ticket, unsigned kind, unsigned call)
 {
 	struct sp_ring_hdr *h = (struct sp_ring_hdr *)spx_conf.ring;
@@ -256,6 +280,12 @@ static struct sp_record *rec_begin(uint64_t *ticket, unsigned kind, unsigned cal
 		return NULL;
 	t = __atomic_fetch_add(&h->head, 1, __ATOMIC_RELAXED);
 	r = (struct sp_record *)((char *)h + SP_HDR_SIZE) + (t & (h->capacity - 1));
+	if (__builtin_expect(!reserved(h, (uint32_t)(t & (h->capacity - 1))), 0)) {
+		/* No room for the record's page (the filesystem is full):
+		 * counted, written where nobody reads, never published. */
+		__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+		r = &scratch;
+	}
 	__atomic_store_n(&r->seq, 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	*ticket = t;
@@ -350,6 +380,7 @@ static void new_process(void)
 	struct sp_ring_hdr *old = (struct sp_ring_hdr *)spx_conf.ring, *h;
 	char path[700], *p, *end = path + sizeof(path), self[32];
 	uint64_t t_load = now(CLOCK_MONOTONIC), id = 0;
+	uint32_t first;
 	long hp, fd, n;
 	void *mem;
 
@@ -376,20 +407,32 @@ static void new_process(void)
 		  0600);
 	if (fd < 0)
 		return;
-	if (sys4(SYS_fallocate, fd, 0, 0, spx_conf.ring_size) < 0) {
+	/* Sparse; the header and the first records reserved now, the rest
+	 * as the ring fills (see reserved()); before Linux 5.14, all now. */
+	mem = (void *)sys2(SYS_ftruncate, fd, spx_conf.ring_size);
+	if (!mem)
+		mem = (void *)sys6(SYS_mmap, 0, (long)spx_conf.ring_size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0);
+	if ((unsigned long)mem > -4096UL) {
 		sys1(SYS_close, fd);
 		sys1(SYS_unlink, path);
 		return;
 	}
-	mem = (void *)sys6(SYS_mmap, 0, (long)spx_conf.ring_size, PROT_READ | PROT_WRITE,
-			   MAP_SHARED, fd, 0);
+	first = old->capacity < SP_RING_FIRST_RECORDS ? old->capacity : SP_RING_FIRST_RECORDS;
+	n = sys3(SYS_madvise, mem, (long)(SP_HDR_SIZE + first * SP_REC_SIZE), 23);
+	if (n == -EINVAL) {
+		first = 0; /* all of it */
+		n = sys4(SYS_fallocate, fd, 0, 0, spx_conf.ring_size);
+	}
 	sys1(SYS_close, fd);
-	if ((unsigned long)mem > -4096UL) {
+	if (n < 0) {
+		sys3(SYS_munmap, mem, spx_conf.ring_size, 0);
 		sys1(SYS_unlink, path);
 		return;
 	}
 	h = mem;
 	memcpy(h, old, offsetof(struct sp_ring_hdr, head));
+	h->reserved = first;
 	sys3(SYS_getrandom, &id, sizeof(id), 1);
 	h->ring_id = id ? id : t_load;
 	h->parent_ring_id = old->ring_id;

@@ -116,6 +116,25 @@ out=$(STARTPATH_DIR="$TMP/notadir/x" "$SPEXEC" "$TMP/static-prog" 2>"$TMP/err");
 [ "$(grep -c '^startpath: ' "$TMP/err")" -eq 1 ] || fail "unusable STARTPATH_DIR: want one startpath: line, got: $(cat "$TMP/err")"
 ok "unusable STARTPATH_DIR: runs untraced, one message: $(cat "$TMP/err")"
 
+# Fail open: the filesystem fills while the program records.  Its ring's
+# header and first records are reserved when it is made, the rest as it
+# fills; here the rest has no room: records are dropped and counted, and
+# the program (and its re-exec, whose ring cannot be made) runs as without
+# the launcher.
+if [ $root = 1 ] && command -v unshare >/dev/null; then
+	mkdir -p "$TMP/tiny" "$TMP/tinyout"
+	out=$(unshare -m sh -c "mount -t tmpfs -o size=2m tiny '$TMP/tiny' && mkdir '$TMP/tiny/out' &&
+		{ dd if=/dev/zero of='$TMP/tiny/fill' bs=4k 2>/dev/null; truncate -s -16K '$TMP/tiny/fill'; } &&
+		STARTPATH_DIR='$TMP/tiny/out' '$SPEXEC' '$TMP/static-prog' 2>'$TMP/err'; echo rc=\$?
+		cp '$TMP'/tiny/out/*.ring '$TMP/tinyout/'")
+	[ "$(echo "$out" | tail -1)" = rc=3 ] || fail "full tmpfs: $(echo "$out" | tail -1), want rc=3 ($(head -3 "$TMP/err"))"
+	[ "$(echo "$out" | sed '$d')" = "$plain" ] || fail "full tmpfs: output differs: $out"
+	grep -v '^startpath: ' "$TMP/err" && fail "full tmpfs: other stderr output"
+	lost=$(report_json "$TMP/tinyout" | jq "[.processes[] | $prog | .lost] | add")
+	[ "${lost:-0}" -gt 0 ] || fail "full tmpfs: no records counted as lost"
+	ok "a tmpfs that fills: output and exit 3 as without the launcher, $lost records lost and counted"
+fi
+
 # Bad usage is exit 2 with a message; a missing program 127, as a shell says.
 "$SPEXEC" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no arguments: want exit 2"
 "$SPEXEC" --fd x /bin/true 2>"$TMP/err"; [ $? -eq 2 ] && grep -q -- "--fd" "$TMP/err" || fail "bad --fd: want exit 2"
