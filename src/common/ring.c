@@ -70,8 +70,10 @@ int sp_ring_grow(struct sp_ring *r, uint32_t want)
 	uint32_t have = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
 
 	while (have && have < want) {
-		/* Double at least: a busy writer reserves O(log n) times. */
-		uint32_t to = want > 2 * have ? want : 2 * have;
+		/* Double, but by at most SP_RING_GROW_MAX records, so that no
+		 * call pays for reserving megabytes (a daemon's 8 MiB ring). */
+		uint32_t step = have < SP_RING_GROW_MAX ? have : SP_RING_GROW_MAX;
+		uint32_t to = want > have + step ? want : have + step;
 		long rc;
 
 		to = (to + per_page - 1) / per_page * per_page;

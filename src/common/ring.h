@@ -50,8 +50,9 @@ void sp_ring_init(struct sp_ring *r, void *mem, uint32_t capacity);
 struct sp_record *sp_ring_reserve(struct sp_ring *r, uint64_t *ticket);
 
 /*
- * Reserve the pages of slots [hdr->reserved, want) (rounded up to whole
- * pages, at most the capacity) with MADV_POPULATE_WRITE, which reports a full
+ * Reserve the pages of slots [hdr->reserved, want), and at least the next
+ * min(reserved, SP_RING_GROW_MAX) (rounded up to whole pages, at most the
+ * capacity), with MADV_POPULATE_WRITE, which reports a full
  * filesystem as an error instead of the SIGBUS a store into an unbacked
  * page of a shared mapping would raise.  0, or a negative errno (-EINVAL:
  * the kernel is older than 5.14).  Async-signal-safe, lock-free: racing
@@ -62,6 +63,8 @@ int sp_ring_grow(struct sp_ring *r, uint32_t want);
 /* The first slots a lazily reserved ring reserves at creation (its maker
  * sets hdr->reserved; sp_ring_init leaves 0: a fully reserved ring). */
 #define SP_RING_FIRST_RECORDS 16
+/* At most this many more at a time (256 KiB: ~60 us of page allocation). */
+#define SP_RING_GROW_MAX 512
 
 /* Publish a record filled after sp_ring_reserve.  Async-signal-safe. */
 void sp_ring_commit(struct sp_record *rec, uint64_t ticket);

@@ -254,7 +254,8 @@ static int reserved(struct sp_ring_hdr *h, uint32_t slot)
 	uint32_t have = __atomic_load_n(&h->reserved, __ATOMIC_ACQUIRE);
 
 	while (have && have <= slot) {
-		uint32_t to = slot + 1 > 2 * have ? slot + 1 : 2 * have;
+		uint32_t step = have < SP_RING_GROW_MAX ? have : SP_RING_GROW_MAX;
+		uint32_t to = slot + 1 > have + step ? slot + 1 : have + step;
 
 		to = (to + 7) & ~7u; /* whole pages: 8 records each */
 		if (to > h->capacity)
