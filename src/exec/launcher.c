@@ -49,9 +49,11 @@
 #include <unistd.h>
 
 static const char *target_name;
+static int stderr_is_reply; /* a containerd shim (see spx_stderr_is_reply) */
 
-/* Messages go to STARTPATH_LOG.<pid> where that is set (a shim's stderr
- * may be read by containerd as its answer), else to stderr. */
+/* Messages go to STARTPATH_LOG.<pid> where that is set, else to stderr,
+ * except for a containerd shim, whose stderr is part of its answer to
+ * containerd: NULL, nothing is said. */
 static FILE *msg_file(void)
 {
 	static FILE *f;
@@ -62,6 +64,8 @@ static FILE *msg_file(void)
 		snprintf(path, sizeof(path), "%s.%d", l, (int)getpid());
 		f = fopen(path, "ae");
 	}
+	if (!f && (stderr_is_reply || (target_name && spx_stderr_is_reply(target_name))))
+		return NULL;
 	return f ? f : stderr;
 }
 
@@ -71,6 +75,8 @@ void spx_say(const char *fmt, ...)
 	FILE *f = msg_file();
 	va_list ap;
 
+	if (!f)
+		return;
 	fputs("startpath: ", f);
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
@@ -120,10 +126,12 @@ static void __attribute__((noreturn)) untraced(const struct spx_load *L)
 {
 	FILE *f = msg_file();
 
-	fprintf(f, "startpath: %s%s%s%s; %s runs untraced\n", L->err ? L->err : "cannot load ",
-		L->err_ctx ? L->err_ctx : target_name, L->err_no ? ": " : "",
-		L->err_no ? strerror((int)L->err_no) : "", target_name);
-	fflush(f);
+	if (f) {
+		fprintf(f, "startpath: %s%s%s%s; %s runs untraced\n", L->err ? L->err : "cannot load ",
+			L->err_ctx ? L->err_ctx : target_name, L->err_no ? ": " : "",
+			L->err_no ? strerror((int)L->err_no) : "", target_name);
+		fflush(f);
+	}
 	plain_exec();
 }
 
@@ -206,9 +214,13 @@ int main(int argc, char **argv, char **envp)
 	}
 	if (argv0)
 		argv[i] = (char *)argv0; /* for plain_exec: the program's argv[0] */
+	/* The path given may be /proc/self/fd/N: the name argv[0] and, once
+	 * known, the program's own path say whether it is a shim. */
+	stderr_is_reply = spx_stderr_is_reply(argv[i]) || spx_stderr_is_reply(L->execfn);
 	if (spx_fast_state == SPX_FAST_NONE) {
 		int r = spx_prepare(L);
 
+		stderr_is_reply |= spx_stderr_is_reply(L->execfn);
 		if (r <= 0)
 			plain_exec(); /* not ours to load: a dynamic program, a script... */
 		if (dis && strcmp(dis, "1") == 0)

@@ -171,6 +171,8 @@ void spx_line(char *const *envp, const char *a, const char *b, const char *c, co
 	p = cat(p, end, c ? c : "");
 	p = cat(p, end, d ? d : "");
 	*p++ = '\n';
+	if (!(log && *log) && spx_stderr_is_reply(a))
+		return; /* a: the program's path (a containerd shim's stderr is its answer) */
 	if (log && *log) {
 		char *q = cat(path, path + sizeof(path), log);
 

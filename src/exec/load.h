@@ -68,7 +68,9 @@ void spx_go(struct spx_load *L);
 /* NAME's value in envp, or NULL. */
 const char *spx_env(char *const *envp, const char *name);
 
-/* A "startpath: A B C D" line to STARTPATH_LOG.<pid> or stderr. */
+/* A "startpath: A B C D" line to STARTPATH_LOG.<pid> or stderr; A is the
+ * program's path: for a containerd shim without STARTPATH_LOG, nothing
+ * (its stderr is part of its answer to containerd). */
 void spx_line(char *const *envp, const char *a, const char *b, const char *c, const char *d);
 
 /* What spx_fast (the entry point, before libc) left for main():

@@ -160,6 +160,8 @@ static void say(const char *msg)
 
 	p = cat(p, buf + sizeof(buf) - 1, msg);
 	*p++ = '\n';
+	if (!spx_conf.log[0] && spx_stderr_is_reply(spx_conf.target))
+		return; /* a containerd shim's stderr is its answer to containerd */
 	if (spx_conf.log[0]) { /* STARTPATH_LOG.<pid> */
 		char *q = cat(path, path + sizeof(path), spx_conf.log);
 

@@ -130,4 +130,24 @@ struct spx_start {
 	struct spx_mm_map map;
 };
 #endif
+#ifndef __ASSEMBLER__
+/* A containerd shim's stderr is part of its answer to containerd (the
+ * `start` command's combined output is parsed as its address): without
+ * STARTPATH_LOG, the launcher, loader and recorder say nothing for a
+ * program named containerd-shim* rather than write there.  Freestanding. */
+static inline int spx_stderr_is_reply(const char *path)
+{
+	const char *b = path, *want = "containerd-shim";
+
+	if (!path)
+		return 0;
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			b = p + 1;
+	while (*want && *b == *want)
+		b++, want++;
+	return !*want;
+}
+#endif
+
 #endif

@@ -36,6 +36,11 @@ SP_HIDDEN struct sp_state sp_s;
 static uint64_t said;          /* sp_say_once bits */
 static int json_off;           /* STARTPATH_JSON=0 */
 static int log_fd = -1;        /* STARTPATH_LOG file, else stderr */
+/* A containerd shim's stderr is part of its answer to containerd (the
+ * `start` command's combined output is parsed as the shim's address): a
+ * message there fails the container's start.  A shim's messages go to
+ * STARTPATH_LOG only, and are dropped without it. */
+static int stderr_is_reply;
 static char log_path[512];
 
 /* ---- real functions ---- */
@@ -74,7 +79,9 @@ static void out_write(const char *buf, size_t n)
 		if (log_fd < 0)
 			log_path[0] = '\0'; /* stderr from now on */
 	}
-	fd = log_fd >= 0 ? log_fd : 2;
+	fd = log_fd >= 0 ? log_fd : stderr_is_reply ? -1 : 2;
+	if (fd < 0)
+		return;
 
 	while (n) {
 		long w = sp_raw_syscall6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
@@ -458,6 +465,11 @@ int sp_prefix_match(const char *path)
 	return 0;
 }
 
+static int is_shim(const char *name)
+{
+	return name && strncmp(name, "containerd-shim", 15) == 0;
+}
+
 static void atfork_child(void)
 {
 	sp_child_init();
@@ -474,6 +486,7 @@ static void sp_init(int argc, char **argv)
 	sp_t.busy++;
 	sp_resolve_all();
 	sp_s.pid = getpid();
+	stderr_is_reply = is_shim(program_invocation_short_name);
 	setup_log();
 	dis = getenv(SP_ENV_DISABLE);
 	if (dis && strcmp(dis, "1") == 0)
@@ -484,6 +497,7 @@ static void sp_init(int argc, char **argv)
 
 		if (strcmp(base ? base + 1 : self, "startpath-exec") == 0)
 			goto done;
+		stderr_is_reply |= is_shim(base ? base + 1 : self);
 	}
 	if (!real_syscall || !real_execve || !real_mount) {
 		sp_say_once(SP_MSG_RESOLVE, "cannot find libc's functions; not recording");

@@ -110,3 +110,20 @@ echo "$out" | grep -q '^runc version' || fail "startpath-runc --version said: $o
 check "$TMP/wrap" "[.processes[] | select(.exe == \"$TMP/bin/runc\" and .exited and .exit_status == 0 and
 	([.spans[] | select(.src == \"raw\" and (.call == \"clone\" or .call == \"clone3\"))] | length) > 0)] | length == 1" \
 	"startpath-runc ran the static runc through startpath-exec: its thread clones recorded"
+
+# A static shim says nothing on its stderr without STARTPATH_LOG, even with
+# debug output on: containerd parses the `start` command's combined output
+# as the shim's address (the launcher's and the recorder's lines would
+# otherwise fail the start).
+ctrd_stop "$D"
+Q="$TMP/q"
+cleanup_hook() { ctrd_stop "$D"; ctrd_stop "$Q"; }
+PATH="$TMP/bin:$PATH" STARTPATH_DEBUG=1 STARTPATH_LOG= ctrd_start "$Q" "$LIB" ||
+	fail "containerd (no STARTPATH_LOG) did not start under the library"
+ctrd_image "$Q" || fail "image import failed"
+for i in 1 2; do
+	out=$(ctrd_ctr "$Q" run --rm docker.io/library/bb:latest "q$i" /bin/echo "hello $i" 2>"$TMP/qerr") ||
+		fail "ctr run $i with debug output and no STARTPATH_LOG failed: $(head -c 600 "$TMP/qerr")"
+	[ "$out" = "hello $i" ] || fail "container $i said '$out'"
+done
+ok "static shim and runc with STARTPATH_DEBUG=1 and no STARTPATH_LOG: 2 starts succeed"
