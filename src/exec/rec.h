@@ -131,22 +131,29 @@ struct spx_start {
 };
 #endif
 #ifndef __ASSEMBLER__
-/* A containerd shim's stderr is part of its answer to containerd (the
- * `start` command's combined output is parsed as its address): without
- * STARTPATH_LOG, the launcher, loader and recorder say nothing for a
- * program named containerd-shim* rather than write there.  Freestanding. */
+/* Some programs' stderr is part of their answer: a containerd shim's
+ * `start` output is parsed as its address, and go-runc parses the combined
+ * output of `runc state` and `runc ps` as JSON.  Without STARTPATH_LOG, the
+ * launcher, loader and recorder say nothing for containerd-shim*, runc and
+ * crun rather than write there.  Freestanding. */
+static inline int spx_name_is(const char *b, const char *want, int prefix)
+{
+	while (*want && *b == *want)
+		b++, want++;
+	return !*want && (prefix || !*b);
+}
+
 static inline int spx_stderr_is_reply(const char *path)
 {
-	const char *b = path, *want = "containerd-shim";
+	const char *b = path;
 
 	if (!path)
 		return 0;
 	for (const char *p = path; *p; p++)
 		if (*p == '/')
 			b = p + 1;
-	while (*want && *b == *want)
-		b++, want++;
-	return !*want;
+	return spx_name_is(b, "containerd-shim", 1) || spx_name_is(b, "runc", 0) ||
+	       spx_name_is(b, "crun", 0);
 }
 #endif
 

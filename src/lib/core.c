@@ -36,9 +36,10 @@ SP_HIDDEN struct sp_state sp_s;
 static uint64_t said;          /* sp_say_once bits */
 static int json_off;           /* STARTPATH_JSON=0 */
 static int log_fd = -1;        /* STARTPATH_LOG file, else stderr */
-/* A containerd shim's stderr is part of its answer to containerd (the
- * `start` command's combined output is parsed as the shim's address): a
- * message there fails the container's start.  A shim's messages go to
+/* Some programs' stderr is part of their answer to their caller: a
+ * containerd shim's `start` output is parsed as its address, and go-runc
+ * parses the combined output of `runc state` and `runc ps` as JSON.  A
+ * message there fails the start or the query.  Their messages go to
  * STARTPATH_LOG only, and are dropped without it. */
 static int stderr_is_reply;
 static char log_path[512];
@@ -467,7 +468,8 @@ int sp_prefix_match(const char *path)
 
 static int is_shim(const char *name)
 {
-	return name && strncmp(name, "containerd-shim", 15) == 0;
+	return name && (strncmp(name, "containerd-shim", 15) == 0 || strcmp(name, "runc") == 0 ||
+			strcmp(name, "crun") == 0);
 }
 
 static void atfork_child(void)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fail open under containerd: containerd parses the combined output of
-# `containerd-shim-runc-v2 ... start` as the shim's address, so a
-# `startpath:` line on a shim's stderr would fail the container's start.
+# `containerd-shim-runc-v2 ... start` as the shim's address, and go-runc
+# that of `runc state` and `runc ps` as JSON, so a `startpath:` line on a
+# shim's or runc's stderr would fail the container's start or a query.
 # With an unusable output directory and no STARTPATH_LOG, every process
-# has something to say; the container must still start and say only what
-# it says untraced, and containerd (whose stderr is its log) says why.
+# has something to say; the containers must still start and answer
+# `ctr task ps`, and containerd (whose stderr is its log) says why.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/containerd-env.sh"
 need_root
@@ -22,6 +23,11 @@ for i in 1 2 3; do
 	echo "$out" | grep -qx "hello $i" || fail "container $i said '$out'"
 	grep -v '^startpath: ' "$TMP/err" | grep -q . && fail "start $i: other stderr output: $(cat "$TMP/err")"
 done
+ctrd_ctr "$D" run -d docker.io/library/bb:latest bg /bin/sleep 60 >/dev/null 2>&1 ||
+	fail "a detached container did not start"
+out=$(ctrd_ctr "$D" task ps bg 2>&1) || fail "ctr task ps (runc ps --format json) failed: $out"
+echo "$out" | grep -q '^PID' || fail "ctr task ps said: $out"
+ctrd_ctr "$D" task kill -s KILL bg >/dev/null 2>&1
 grep -q '^startpath: .*cannot create output directory' "$D/containerd.log" ||
 	fail "containerd did not say why it is not recording"
-ok "3 starts with an unusable STARTPATH_DIR and no STARTPATH_LOG: the shims stayed quiet, every start succeeded"
+ok "3 starts and a ctr task ps with an unusable STARTPATH_DIR and no STARTPATH_LOG: shims and runc stayed quiet, all succeeded"
