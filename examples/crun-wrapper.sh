@@ -6,5 +6,8 @@
 LIB=${STARTPATH_LIB:-/usr/local/lib/startpath/libstartpath.so}
 REAL=${STARTPATH_REAL_CRUN:-/usr/bin/crun}
 export STARTPATH_DIR=${STARTPATH_DIR:-/run/startpath}
+# crun's stderr may be parsed by its caller (`crun state`): the library's
+# messages go to a file (lib.log.<pid>), never there.
+export STARTPATH_LOG=${STARTPATH_LOG:-$STARTPATH_DIR/lib.log}
 export LD_PRELOAD="$LIB${LD_PRELOAD:+:$LD_PRELOAD}"
 exec "$REAL" "$@"

@@ -129,8 +129,23 @@ static void write_span(const char *dir, char **cmd, const char *exe, pid_t pid, 
 	snprintf(path, sizeof(path), "%s/%d-%" PRIu64 ".json", dir, pid, t0);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = text ? fopen(tmp, "w") : NULL;
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, path) < 0)
-		sp_err("wrap: cannot write %s: %s", path, strerror(errno));
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
+		const char *log = getenv("STARTPATH_LOG");
+		char lp[PATH_MAX];
+		int e = errno;
+		FILE *l;
+
+		/* The runtime ran: its caller may parse its stderr (go-runc reads
+		 * `runc state` as JSON), so with STARTPATH_LOG set the reason
+		 * goes there or nowhere. */
+		if (!log || !*log) {
+			sp_err("wrap: cannot write %s: %s", path, strerror(e));
+		} else if (snprintf(lp, sizeof(lp), "%s.%d", log, (int)getpid()) < (int)sizeof(lp) &&
+			   (l = fopen(lp, "ae")) != NULL) {
+			fprintf(l, "startpath: wrap: cannot write %s: %s\n", path, strerror(e));
+			fclose(l);
+		}
+	}
 	free(text);
 }
 

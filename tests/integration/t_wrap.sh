@@ -25,3 +25,17 @@ check "$TMP/o" '[.processes[] | select(.comm=="busybox" and .exited and .argv[1]
 	"static: the process span written by startpath wrap"
 check "$TMP/o" '[.processes[] | select(.comm=="busybox" and .exit_status==7 and ((.t_exit_ns|tonumber) > (.t_load_ns|tonumber)))] | length == 1' \
 	"static: exit status and duration recorded"
+# The runtime's caller may parse its combined output (go-runc reads
+# `runc state` and `runc ps` as JSON): with an unusable output directory,
+# neither the library nor wrap adds a line to it, for a dynamic runc or a
+# static runtime (startpath-runc sends messages to STARTPATH_LOG).
+: >"$TMP/notadir"
+if [ -n "$runc_bin" ]; then
+	out=$(STARTPATH_DIR="$TMP/notadir/o" STARTPATH_REAL_RUNC="$runc_bin" "$W" --version 2>&1) ||
+		fail "wrapped runc --version failed with an unusable directory"
+	[ "$out" = "$(runc --version 2>&1)" ] || fail "wrapped runc, unusable directory: combined output '$out'"
+fi
+out=$(STARTPATH_DIR="$TMP/notadir/o" STARTPATH_REAL_RUNC=/bin/busybox "$W" echo quiet 2>&1) ||
+	fail "static runtime failed with an unusable directory"
+[ "$out" = "quiet" ] || fail "static runtime, unusable directory: combined output '$out'"
+ok "an unusable output directory adds nothing to a runtime's combined output"
