@@ -51,7 +51,9 @@ PROG_SRC   := $(wildcard tests/progs/*.c)
 
 # Shared sources are compiled twice: PIC for the library (no sanitizers:
 # it runs inside other programs), plain for the CLI and the tests.
-COMMON_PIC := $(COMMON_SRC:%.c=$(B)/pic/%.o)
+# The library leaves out procjson.c, the one user of cJSON: it writes its
+# JSON with procwrite.c, so a traced process loads no libcjson.so.1.
+COMMON_PIC := $(filter-out $(B)/pic/src/common/procjson.o,$(COMMON_SRC:%.c=$(B)/pic/%.o))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/pic/%.o) $(LIB_ASM:%.S=$(B)/pic/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/obj/%.o)
@@ -89,7 +91,7 @@ $(LIBSO): $(LIB_OBJ) $(COMMON_PIC) src/lib/libstartpath.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -fPIC -Wl,--version-script=src/lib/libstartpath.map -Wl,-z,now \
 		-Wl,-z,relro -Wl,-z,noexecstack -o $@ $(LIB_OBJ) $(COMMON_PIC) \
-		$(CJSON_LIBS) -ldl -lpthread $(LDFLAGS)
+		-ldl -lpthread $(LDFLAGS)
 
 $(CLI): $(CLI_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)

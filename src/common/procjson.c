@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * procjson.c - per-process JSON, both directions.  The reader treats its
+ * procjson.c - per-process JSON with cJSON, both directions (the CLI; the
+ * library writes with procwrite.c, which must print what this builds).  The reader treats its
  * input as untrusted: every field is type-checked and an error names the
  * field's path.
  */
@@ -79,11 +80,6 @@ int sp_json_get_u64(const cJSON *obj, const char *name, uint64_t *v)
 	return -1;
 }
 
-static const char *src_name(unsigned src)
-{
-	return src == SP_SRC_SYSCALL ? "syscall" : src == SP_SRC_RAW ? "raw" : "libc";
-}
-
 cJSON *sp_span_args_json(const struct sp_span *s)
 {
 	const struct sp_call_info *ci = sp_call_info(s->call);
@@ -127,7 +123,7 @@ cJSON *sp_span_json(const struct sp_span *s)
 	    !sp_json_add_int(o, "pid", s->pid) ||
 	    !sp_json_add_int(o, "tid", s->tid) ||
 	    !sp_json_add_int(o, "callid", s->callid) ||
-	    !cJSON_AddStringToObject(o, "src", src_name(s->src)) ||
+	    !cJSON_AddStringToObject(o, "src", sp_src_name(s->src)) ||
 	    sp_json_add_u64(o, "t0", s->t0) < 0 || sp_json_add_u64(o, "t1", s->t1) < 0 ||
 	    !sp_json_add_int(o, "dur_ns", (int64_t)sp_span_dur(s)) ||
 	    !cJSON_AddBoolToObject(o, "enter", s->has_enter) ||

@@ -8,10 +8,10 @@
 
 #include <cjson/cJSON.h>
 #include "model.h"
+#include "procwrite.h"
 
-#define SP_PROC_SCHEMA "startpath/proc/v1"
-
-/* Serialise a process.  NULL on ENOMEM. */
+/* Serialise a process (the CLI; the library writes the same text with
+ * sp_proc_text(), procwrite.h, without cJSON).  NULL on ENOMEM. */
 cJSON *sp_proc_to_json(const struct sp_proc *p);
 
 /*

@@ -24,10 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include "env.h"
 #include "model.h"
-#include "procjson.h"
+#include "procwrite.h"
 #include "raw.h"
 
 SP_HIDDEN __thread struct sp_thread sp_t __attribute__((tls_model("initial-exec")));
@@ -696,23 +695,18 @@ char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *b
 static void write_json(void)
 {
 	struct sp_proc p;
-	cJSON *j;
 	char *text = NULL;
 	char tmp[700], fin[700];
 	int fd = -1;
-	size_t len, off = 0;
+	size_t len = 0, off = 0;
 
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained || sp_t.shared ||
 	    json_off)
 		return;
 	if (sp_proc_from_ring(&sp_s.ring, &p) < 0)
 		return;
-	j = sp_proc_to_json(&p);
+	text = sp_proc_text(&p, &len);
 	sp_proc_free(&p);
-	if (!j)
-		return;
-	text = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
 	if (!text)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s/.%s.json.tmp", sp_s.dir, sp_s.base);
@@ -720,7 +714,6 @@ static void write_json(void)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		goto fail;
-	len = strlen(text);
 	while (off < len) {
 		ssize_t w = write(fd, text + off, len - off);
 

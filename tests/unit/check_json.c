@@ -175,6 +175,80 @@ START_TEST(test_errors_name_the_field)
 }
 END_TEST
 
+/* The library's writer (procwrite.c, no cJSON) prints exactly what the
+ * CLI's cJSON tree prints: every field, every escape, the extremes. */
+static void same_text(const struct sp_proc *p)
+{
+	cJSON *j = sp_proc_to_json(p);
+	char *want, *got;
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(j);
+	want = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	got = sp_proc_text(p, &len);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, want);
+	ck_assert_uint_eq(len, strlen(want));
+	free(want);
+	free(got);
+}
+
+START_TEST(test_writer_matches_cjson)
+{
+	struct sp_proc a;
+	struct sp_span s;
+	struct sp_mark m;
+	char every[256], mname[] = "ready \"x\"";
+
+	/* Every byte value but NUL: the escapes by name, \u00xx, and the
+	 * bytes (UTF-8 or not) passed as they are. */
+	for (int i = 1; i < 256; i++)
+		every[i - 1] = (char)i;
+	every[255] = '\0';
+	build(&a);
+	same_text(&a);
+	free(a.exe);
+	a.exe = NULL; /* printed as "" by both */
+	a.exit_status = INT64_MIN;
+	a.lost = (uint64_t)INT64_MAX;
+	a.t_load_ns = UINT64_MAX;
+	a.ring_id = UINT64_MAX;
+	a.notes = strdup(every);
+	free(a.argv[1]);
+	a.argv[1] = strdup(every);
+	memset(&s, 0, sizeof(s));
+	s.call = SP_C_EXECVE;
+	s.pid = -1;
+	s.tid = INT32_MAX;
+	s.callid = UINT32_MAX;
+	s.src = SP_SRC_RAW;
+	s.t0 = 5;
+	s.t1 = 3; /* ends before it starts: dur_ns as the model says */
+	s.has_enter = 1;
+	s.result = INT64_MIN;
+	s.err = -7;
+	s.arg[0] = UINT64_MAX;
+	s.nstr = SP_MAX_STRS;
+	for (unsigned i = 0; i < SP_MAX_STRS; i++)
+		s.strs[i] = i == 1 ? NULL : i == 2 ? "\"quoted\" \\ back\tslash\n" : every;
+	ck_assert_int_eq(sp_proc_add_span(&a, &s), 0);
+	m.name = mname;
+	m.t = UINT64_MAX;
+	m.pid = 3;
+	m.tid = -4;
+	a.marks = &m;
+	a.nmarks = 1;
+	same_text(&a);
+	a.marks = NULL;
+	a.nmarks = 0;
+	sp_proc_free(&a);
+	/* Nothing at all: empty arrays, zeros. */
+	memset(&a, 0, sizeof(a));
+	same_text(&a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("json");
@@ -183,6 +257,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_errors_name_the_field);
 	tcase_add_test(tc, test_ints_printed_exactly);
+	tcase_add_test(tc, test_writer_matches_cjson);
 	suite_add_tcase(s, tc);
 	return s;
 }
