@@ -237,9 +237,12 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/%s.ring", sp_s.dir, sp_s.base);
 	size = sp_ring_bytes(cap);
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 && (errno == ENOTDIR || errno == EACCES || errno == EROFS || errno == ENOENT) &&
-	    check_dir() < 0)
-		return -1;
+	if (fd < 0 && (errno == ENOTDIR || errno == EACCES || errno == EROFS || errno == ENOENT)) {
+		/* The directory is missing (made now) or unusable (say why). */
+		if (check_dir() < 0)
+			return -1;
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
 	if (fd < 0) {
 		sp_say_once(SP_MSG_RING, "cannot create %s: %s; not recording", path, strerror(errno));
 		return -1;
@@ -378,10 +381,9 @@ static int setup_dir(void)
 		else
 			snprintf(sp_s.dir, sizeof(sp_s.dir), "/tmp/startpath-%u", (unsigned)geteuid());
 	}
-	/* Usually it exists and is ours: one mkdir says so.  The full checks
-	 * run only when something is wrong, to name what. */
-	if (mkdir(sp_s.dir, 0700) == 0 || errno != EEXIST)
-		return check_dir();
+	/* Usually it exists and is ours: the ring's open says so
+	 * (ring_create).  The full checks run only when that open fails, to
+	 * make the directory or to name what is wrong with it. */
 	return 0;
 }
 

@@ -50,17 +50,22 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 	return x;
 }
 
-/* Take the stamp (one scan every SCAN_EVERY_S); 1 if this process should scan. */
-static int take_stamp(int dfd)
+/* Take the stamp (one scan every SCAN_EVERY_S); 1 if this process should
+ * scan.  Every traced process asks, so the common answer (not yet) is one
+ * stat of the stamp by path: no directory opened. */
+static int take_stamp(void)
 {
 	struct stat st;
 	struct timespec now;
+	char path[600];
 	int fd;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (fstatat(dfd, ".retention", &st, 0) == 0 && now.tv_sec - st.st_mtime < SCAN_EVERY_S)
+	if (snprintf(path, sizeof(path), "%s/.retention", sp_s.dir) >= (int)sizeof(path))
 		return 0;
-	fd = openat(dfd, ".retention", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (stat(path, &st) == 0 && now.tv_sec - st.st_mtime < SCAN_EVERY_S)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return 0;
 	/* Two processes may both scan at the same moment: harmless. */
@@ -105,14 +110,12 @@ void sp_retention(void)
 	DIR *d;
 	int dfd;
 
+	if (!take_stamp())
+		return;
 	d = opendir(sp_s.dir);
 	if (!d)
 		return;
 	dfd = dirfd(d);
-	if (!take_stamp(dfd)) {
-		closedir(d);
-		return;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	while ((de = readdir(d)) && n < MAX_FILES) {
