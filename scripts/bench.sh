@@ -9,7 +9,8 @@
 #   3. start cost per exec: untraced, traced with the site cache warm (hit)
 #      and emptied (miss), the three taking turns;
 #   4. cold start of `ctr run` untraced, under the library and under
-#      strace -f (root; STARTPATH_BENCH_PAIRS rounds, default 100);
+#      strace -f (root; STARTPATH_BENCH_PAIRS rounds, default 300: this VM
+#      needs that many to put the ratio within about +-1%);
 #   5. how reliable `startpath diff` is on this machine (root; skipped with
 #      STARTPATH_BENCH_DIFF=0).
 set -eu
@@ -108,7 +109,7 @@ echo
 echo "== 4. cold start"
 cold="$out/cold.json"
 echo null >"$cold"
-"$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-100}" "$cold"
+"$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-300}" "$cold"
 
 arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 {
