@@ -207,6 +207,11 @@ int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
 		uint64_t s1;
 
 		if (res && (t & r->mask) >= res) {
+			/* Beyond the pages reserved when we looked: a writer may
+			 * have reserved more since (a live ring); look again. */
+			res = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
+		}
+		if (res && (t & r->mask) >= res) {
 			/* No page: dropped (the filesystem was full), or being
 			 * reserved right now.  Not touched. */
 			st->unfinished++;

@@ -242,6 +242,47 @@ START_TEST(test_lazy_growth)
 }
 END_TEST
 
+/* A reader of a live ring sees the slots a writer reserves while it reads.
+ * Here the reader starts while `reserved` still says 16 (the writer of slot
+ * 16 had taken its ticket but not yet published its pages), and the pages
+ * are published when the reader is at the first record. */
+struct growing {
+	struct sp_ring *r;
+	uint32_t real;
+	uint64_t n;
+};
+
+static int visit_growing(const struct sp_record *rec, void *v)
+{
+	struct growing *g = v;
+
+	(void)rec;
+	if (!g->n++)
+		__atomic_store_n(&g->r->hdr->reserved, g->real, __ATOMIC_RELEASE);
+	return 0;
+}
+
+START_TEST(test_live_reader_sees_growth)
+{
+	struct sp_ring r;
+	int fd;
+	void *mem = map_lazy(256, SP_RING_FIRST_RECORDS, 256, &r, &fd);
+	struct sp_ring_stats st;
+	struct growing g = { &r, 0, 0 };
+
+	for (uint64_t i = 0; i < 40; i++)
+		put(&r, 0, i);
+	g.real = r.hdr->reserved;
+	ck_assert_uint_ge(g.real, 40);
+	r.hdr->reserved = SP_RING_FIRST_RECORDS;
+	sp_ring_read(&r, visit_growing, &g, &st);
+	ck_assert_uint_eq(g.n, 40);
+	ck_assert_uint_eq(st.unfinished, 0);
+	munmap(mem, sp_ring_bytes(256));
+	close(fd);
+}
+END_TEST
+
 /* The file cannot grow (here: the mapping runs past its end, which the
  * kernel reports as it would a full filesystem): records past the
  * reserved slots are dropped and counted, never written through a page
@@ -322,6 +363,7 @@ int main(void)
 	tcase_add_test(tc, test_unfinished_counted);
 	tcase_add_test(tc, test_lazy_growth);
 	tcase_add_test(tc, test_lazy_full);
+	tcase_add_test(tc, test_live_reader_sees_growth);
 	tcase_add_test(tc, test_attach_validates);
 	tcase_add_test(tc, test_capacity_rounding);
 	suite_add_tcase(s, tc);
