@@ -34,6 +34,19 @@ static long sys3(long nr, long a, long b, long c)
 	return ret;
 }
 
+static long sys5(long nr, long a, long b, long c, long d, long e)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
 static int is(const char *a, const char *b)
 {
 	while (*a && *a == *b)
@@ -75,6 +88,11 @@ static void plain(struct spx_load *L, char **slot, long fd)
 	if (L->argv0)
 		*slot = (char *)L->argv0;
 	if (fd >= 0) {
+		/* The descriptor itself, closed by the exec: the program never
+		 * sees it open.  A script cannot run that way (its interpreter
+		 * opens /dev/fd/N): then through /proc, the descriptor open. */
+		sys3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+		sys5(SYS_execveat, fd, (long)"", (long)slot, (long)L->envp, AT_EMPTY_PATH);
 		num(fdpath + 14, fdpath + sizeof(fdpath), (unsigned long long)fd, 10);
 		sys3(SYS_fcntl, fd, F_SETFD, 0);
 		sys3(SYS_execve, (long)fdpath, (long)slot, (long)L->envp);

@@ -112,6 +112,9 @@ static void __attribute__((noreturn)) plain_exec(void)
 	char fdpath[64];
 
 	if (g_fd >= 0) {
+		/* The descriptor itself, closed by the exec (see fast.c). */
+		fcntl(g_fd, F_SETFD, FD_CLOEXEC);
+		syscall(SYS_execveat, g_fd, "", g_argv, g_envp, AT_EMPTY_PATH);
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", g_fd);
 		fcntl(g_fd, F_SETFD, 0);
 		execve(fdpath, g_argv, g_envp);

@@ -143,6 +143,19 @@ fi
 [ "$("$SPEXEC" /bin/echo hi)" = hi ] || fail "a dynamic program through the launcher"
 ok "usage errors exit 2, a missing program 127, a dynamic one runs as it is"
 
+# --fd N belongs to the launcher: the program never sees N open, whether
+# it runs traced (loaded here) or untraced (exec'd from the descriptor).
+# A static busybox lists its own descriptors.
+if [ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null | grep -q INTERP; then
+	for dis in 0 1; do
+		fds=$(STARTPATH_DISABLE=$dis STARTPATH_DIR="$TMP/fdout" "$SPEXEC" --fd 7 /bin/busybox \
+			ls /proc/self/fd 7</bin/busybox) || fail "--fd, STARTPATH_DISABLE=$dis: busybox ls failed"
+		echo "$fds" | grep -qx 1 || fail "--fd, STARTPATH_DISABLE=$dis: no descriptor listed: $fds"
+		echo "$fds" | grep -qx 7 && fail "--fd 7 still open in the program (STARTPATH_DISABLE=$dis):" $fds
+	done
+	ok "the --fd descriptor is closed before the program runs, traced or not"
+fi
+
 # scripts/startpath-runc with a static Go "runtime": through the launcher.
 out=$(STARTPATH_BIN="$SP" STARTPATH_DIR="$TMP/wrap" STARTPATH_REAL_RUNC="$TMP/static-prog" \
 	"$TOP/scripts/startpath-runc"); rc=$?
