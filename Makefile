@@ -105,7 +105,8 @@ REC_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/lib -Isrc/ex
 	-O2 -fPIC -fvisibility=hidden -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -fcf-protection=none -mno-red-zone -fno-jump-tables \
 	-ffunction-sections -fdata-sections
-REC_OBJ := $(B)/rec/rec.o $(B)/rec/rec_entry.o $(B)/rec/sysdecode.o $(B)/rec/record.o
+REC_OBJ := $(B)/rec/rec.o $(B)/rec/rec_entry.o $(B)/rec/sysdecode.o $(B)/rec/record.o \
+	$(B)/rec/env.o $(B)/rec/trust.o
 $(B)/rec/rec.o: src/exec/rec.c src/exec/rec.h $(wildcard include/*.h src/common/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC(rec) $<")
@@ -116,7 +117,7 @@ $(B)/rec/rec_entry.o: src/exec/rec_entry.S src/exec/rec.h $(wildcard include/*.h
 $(B)/rec/sysdecode.o: src/lib/sysdecode.c $(wildcard include/*.h src/common/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
-$(B)/rec/record.o: src/common/record.c $(wildcard include/*.h src/common/*.h)
+$(B)/rec/record.o $(B)/rec/env.o $(B)/rec/trust.o: $(B)/rec/%.o: src/common/%.c $(wildcard include/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
 $(B)/rec/rec.elf: $(REC_OBJ) src/exec/rec.lds
@@ -141,7 +142,8 @@ $(B)/exec/launcher.o: src/exec/launcher.c src/exec/launcher.h src/exec/load.h sr
 FREE_CFLAGS := -ffreestanding -fno-builtin -fno-stack-protector -fno-tree-loop-distribute-patterns \
 	-fno-asynchronous-unwind-tables
 FREE_ALLOWED := spx_blob spx_blob_end sp_ring_init sp_ring_bytes sp_ring_capacity _start \
-	spx_prepare spx_load spx_cache_apply spx_go spx_env spx_line spx_fast_load spx_fast_state
+	spx_prepare spx_load spx_cache_apply spx_go spx_env spx_line spx_fast_load spx_fast_state \
+	sp_trust_dir sp_trust_file sp_trust_what
 $(B)/exec/load.o $(B)/exec/fast.o: $(B)/exec/%.o: src/exec/%.c src/exec/load.h src/exec/rec.h src/lib/stub.h $(wildcard include/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -152,6 +154,10 @@ $(B)/exec/load.o $(B)/exec/fast.o: $(B)/exec/%.o: src/exec/%.c src/exec/load.h s
 $(B)/exec/ring.o: src/common/ring.c $(wildcard include/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(CFLAGS) -c $< -o $@
+# The directory checks run in the loader, before libc: freestanding too.
+$(B)/exec/trust.o: src/common/trust.c src/common/trust.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_BASE) -O2 -g $(FREE_CFLAGS) -c $< -o $@
 # A static executable, not a PIE: it is exec'd once per launched program, and
 # a static, fixed-address image has no loader to run and no relocations to
 # apply (a dynamic PIE costs ~0.5 ms more per exec here; capstone alone has
@@ -160,7 +166,7 @@ $(B)/exec/ring.o: src/common/ring.c $(wildcard include/*.h src/common/*.h)
 # program that wants them runs untraced with a message, and startpath-exec
 # unmaps itself before the jump.
 EXEC_BASE := 0x70000000
-$(EXEC): $(B)/exec/launcher.o $(B)/exec/load.o $(B)/exec/fast.o $(B)/exec/rewrite.o $(B)/exec/blob.o $(B)/exec/ring.o
+$(EXEC): $(B)/exec/launcher.o $(B)/exec/load.o $(B)/exec/fast.o $(B)/exec/rewrite.o $(B)/exec/blob.o $(B)/exec/ring.o $(B)/exec/trust.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -static -no-pie -Wl,-Ttext-segment=$(EXEC_BASE) -Wl,-e,spx_entry -o $@ $^ \

@@ -149,7 +149,11 @@ struct sp_ring_hdr {
 	uint32_t pad0;
 	char exe[SP_EXE_MAX];
 	char args[SP_ARGS_MAX];  /* argv, NUL-separated */
-	char pad1[64];
+	/* The inode of the pid namespace in which host_pid names the process
+	 * (its own, when /proc agreed), or 0 if unknown: retention asks
+	 * whether a process is alive only in that namespace. */
+	uint64_t pidns;
+	char pad1[56];
 	/* Written while running; each on its own cache line. */
 	uint64_t head __attribute__((aligned(64)));
 	/* Slots [0, reserved) have their pages in the file; 0: all of them

@@ -61,8 +61,17 @@ static FILE *msg_file(void)
 	char path[PATH_MAX];
 
 	if (!f && l && *l) {
+		struct stat st;
+		int fd;
+
+		/* Never through a link or into a FIFO or someone else's file. */
 		snprintf(path, sizeof(path), "%s.%d", l, (int)getpid());
-		f = fopen(path, "ae");
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+			  0600);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()))
+			close(fd);
+		else if (fd >= 0 && !(f = fdopen(fd, "a")))
+			close(fd);
 	}
 	if (!f && (stderr_is_reply || (target_name && spx_stderr_is_reply(target_name))))
 		return NULL;
@@ -131,8 +140,9 @@ static void __attribute__((noreturn)) untraced(const struct spx_load *L)
 
 	if (f) {
 		fprintf(f, "startpath: %s%s%s%s; %s runs untraced\n", L->err ? L->err : "cannot load ",
-			L->err_ctx ? L->err_ctx : target_name, L->err_no ? ": " : "",
-			L->err_no ? strerror((int)L->err_no) : "", target_name);
+			L->err_ctx ? L->err_ctx : target_name, L->err_no || L->err_what ? ": " : "",
+			L->err_what ? L->err_what : L->err_no ? strerror((int)L->err_no) : "",
+			target_name);
 		fflush(f);
 	}
 	plain_exec();
@@ -235,7 +245,7 @@ int main(int argc, char **argv, char **envp)
 		uint64_t *tab = (uint64_t *)L->rec;
 		struct sp_rewrite_req rq = {
 			.path = L->execfn, .file = L->fdfile, .build_id = L->im.build_id,
-			.cache_dir = getenv("STARTPATH_CACHE") ? getenv("STARTPATH_CACHE") : L->dir,
+			.cache_dfd = spx_cache_dir(L),
 			.bias = L->im.base, .text_lo = L->im.text_lo, .text_hi = L->im.text_hi,
 			.interest = L->conf->interest, .entry_pre = L->rec + tab[SPX_T_PRE / 8],
 			.entry_post = L->rec + tab[SPX_T_POST / 8],
@@ -244,6 +254,8 @@ int main(int argc, char **argv, char **envp)
 		};
 
 		n_done = (int)sp_rewrite_static(&rq);
+		if (rq.cache_dfd >= 0)
+			close(rq.cache_dfd);
 	}
 	if (L->debug >= 1)
 		say("%s: %d syscall sites rewritten, image at %#llx, recorder at %#llx", L->execfn,

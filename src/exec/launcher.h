@@ -20,7 +20,7 @@ struct sp_rewrite_req {
 	const char *path;      /* the program, for messages and the cache */
 	const char *file;      /* where its sections can be read */
 	const char *build_id;  /* hex, or "" */
-	const char *cache_dir; /* the site cache's parent (STARTPATH_DIR) */
+	int cache_dfd;         /* the checked site cache directory, or -1 */
 	uint64_t bias, text_lo, text_hi;
 	uint64_t *interest;    /* in the recorder's conf */
 	uint64_t entry_pre, entry_post, entry_child;

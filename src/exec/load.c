@@ -17,6 +17,7 @@
  */
 #include "load.h"
 #include "ring.h"
+#include "trust.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,7 +179,18 @@ void spx_line(char *const *envp, const char *a, const char *b, const char *c, co
 
 		q = cat(q, path + sizeof(path), ".");
 		utoa(q, path + sizeof(path), (unsigned long long)sys0(SYS_getpid), 10);
-		fd = sys4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		fd = sys4(SYS_openat, AT_FDCWD, path,
+			  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+		if (fd >= 0) {
+			/* Ours, and a plain file: never a FIFO or another's file. */
+			struct stat st;
+
+			if (sys2(SYS_fstat, fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			    st.st_uid != (unsigned)sys0(SYS_geteuid)) {
+				sys1(SYS_close, fd);
+				fd = -1;
+			}
+		}
 		if (fd < 0)
 			fd = 2;
 	}
@@ -192,6 +204,7 @@ static int fail(struct spx_load *L, const char *why, const char *ctx, long r)
 	L->err = why;
 	L->err_ctx = ctx;
 	L->err_no = r < 0 && r > -4096 ? -r : 0;
+	L->err_what = sp_trust_what(r);
 	return -1;
 }
 
@@ -344,7 +357,7 @@ static void *make_ring(struct spx_load *L, size_t *size)
 	int hp = host_pid(), ok;
 	size_t used = 0;
 	uint32_t first;
-	long fd, r;
+	long fd, r, dfd;
 	void *mem;
 
 	if (want && *want) {
@@ -353,19 +366,21 @@ static void *make_ring(struct spx_load *L, size_t *size)
 		if (ok && v >= SP_RING_MIN_RECORDS && v <= SP_RING_MAX_RECORDS)
 			cap = sp_ring_capacity(v);
 	}
-	r = sys2(SYS_mkdir, L->dir, 0700);
-	if (r < 0 && r != -EEXIST)
-		return fail(L, "cannot create a ring in ", L->dir, r), NULL;
-	p = cat(path, end, L->dir);
-	p = cat(p, end, "/");
+	/* Only a directory of this euid's that nobody else can write. */
+	dfd = sp_trust_dir(AT_FDCWD, (const char *)L->dir, 1, &L->dirid);
+	if (dfd < 0)
+		return fail(L, "cannot create a ring in ", L->dir, dfd), NULL;
+	p = path;
 	p = utoa(p, end, (unsigned long long)hp, 10);
 	p = cat(p, end, "-");
 	p = utoa(p, end, t, 10);
 	cat(p, end, ".ring");
 	*size = sp_ring_bytes(cap);
-	fd = sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	fd = sys4(SYS_openat, dfd, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		sys1(SYS_close, dfd);
 		return fail(L, "cannot create a ring in ", L->dir, fd), NULL;
+	}
 	/* A store into an unbacked page of a full filesystem through the
 	 * mapping would raise SIGBUS in the program: the file is sparse, the
 	 * header and the first records are reserved now (MADV_POPULATE_WRITE
@@ -377,7 +392,8 @@ static void *make_ring(struct spx_load *L, size_t *size)
 					      MAP_SHARED, fd, 0);
 	if (FAILED(mem)) {
 		sys1(SYS_close, fd);
-		sys1(SYS_unlink, path);
+		sys3(SYS_unlinkat, dfd, path, 0);
+		sys1(SYS_close, dfd);
 		return fail(L, "cannot create a ring in ", L->dir, (long)mem), NULL;
 	}
 	sys3(SYS_madvise, mem, *size, MADV_RANDOM);
@@ -390,9 +406,11 @@ static void *make_ring(struct spx_load *L, size_t *size)
 	sys1(SYS_close, fd);
 	if (r < 0) {
 		sys2(SYS_munmap, mem, (long)*size);
-		sys1(SYS_unlink, path);
+		sys3(SYS_unlinkat, dfd, path, 0);
+		sys1(SYS_close, dfd);
 		return fail(L, "cannot create a ring in ", L->dir, r == -EFAULT ? -ENOSPC : r), NULL;
 	}
+	sys1(SYS_close, dfd);
 	sp_ring_init(&ring, mem, cap);
 	h = ring.hdr;
 	h->reserved = first;
@@ -610,6 +628,8 @@ int spx_load(struct spx_load *L)
 	conf->fsgsbase = (auxval(L->auxv, AT_HWCAP2) & 2) != 0;
 	conf->debug = L->debug;
 	cat(conf->dir, conf->dir + sizeof(conf->dir), L->dir);
+	conf->dir_dev = L->dirid.dev;
+	conf->dir_ino = L->dirid.ino;
 	if (log)
 		cat(conf->log, conf->log + sizeof(conf->log), log);
 	cat(conf->launcher, conf->launcher + sizeof(conf->launcher), L->launcher);
@@ -678,30 +698,46 @@ static int parse_site(const char *p, const char *end, struct site *s)
 	return nhex == v[1] && p == end ? 0 : -1;
 }
 
+long spx_cache_dir(struct spx_load *L)
+{
+	const char *c = spx_env(L->envp, "STARTPATH_CACHE");
+	struct sp_trust_id id = { 0 };
+	long dfd, fd;
+
+	if (c && *c)
+		return sp_trust_dir(AT_FDCWD, c, 1, &id);
+	id = L->dirid;
+	dfd = sp_trust_dir(AT_FDCWD, L->dir, 0, &id);
+	if (dfd < 0)
+		return dfd;
+	zero(&id, sizeof(id));
+	fd = sp_trust_dir(dfd, ".sites", 1, &id);
+	sys1(SYS_close, dfd);
+	return fd;
+}
+
 int spx_cache_apply(struct spx_load *L, unsigned *n, unsigned *planned)
 {
 	static char file[256 * 1024];
 	static struct site sites[2048];
-	const char *c = spx_env(L->envp, "STARTPATH_CACHE");
-	char path[800], *p, *end = path + sizeof(path), *q, *fend;
+	char name[96], *q, *fend;
 	uint64_t *tab = (uint64_t *)L->rec;
+	struct sp_trust_id id;
 	struct stub_cfg cfg;
 	size_t ns = 0;
-	long fd, got = 0, r;
+	long fd, got = 0, r, cdfd;
 
 	*n = *planned = 0;
 	if (!L->im.build_id[0])
 		return 1;
-	if (c && *c) {
-		p = cat(path, end, c);
-		p = cat(p, end, "/");
-	} else {
-		p = cat(path, end, L->dir);
-		p = cat(p, end, "/.sites/");
-	}
-	p = cat(p, end, L->im.build_id);
-	cat(p, end, ".sites");
-	fd = sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	cat(cat(name, name + sizeof(name), L->im.build_id), name + sizeof(name), ".sites");
+	/* A plan says where to put jumps into the program's text: only one
+	 * this euid wrote, in a directory nobody else can write, is followed. */
+	cdfd = spx_cache_dir(L);
+	if (cdfd < 0)
+		return 1;
+	fd = sp_trust_file(cdfd, name, &id);
+	sys1(SYS_close, cdfd);
 	if (fd < 0)
 		return 1;
 	while (got < (long)sizeof(file) && (r = sys3(SYS_read, fd, file + got, sizeof(file) - got)) > 0)
@@ -730,6 +766,8 @@ int spx_cache_apply(struct spx_load *L, unsigned *n, unsigned *planned)
 		ns++;
 		q = eol;
 	}
+	if (stub_mismatches(sites, ns, L->im.base, L->im.text_lo, L->im.text_hi))
+		return 1; /* another binary's plan: decode afresh (and rewrite it) */
 	cfg.interest = (uint64_t)L->conf->interest;
 	cfg.pre = L->rec + tab[SPX_T_PRE / 8];
 	cfg.post = L->rec + tab[SPX_T_POST / 8];

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "rec.h"
 #include "startpath.h"
+#include "trust.h"
 
 struct image {
 	Elf64_Ehdr eh;
@@ -38,6 +39,7 @@ struct spx_load {
 	char execfn[4096];       /* its name, as /proc/self/exe would give it */
 	char fdfile[32];         /* /proc/self/fd/N */
 	char dir[512];           /* where rings (and the site cache) go */
+	struct sp_trust_id dirid; /* dir as checked when the ring was made */
 	char launcher[4096];     /* this launcher, for the program's own execs */
 	uint64_t rec;            /* the recorder's base */
 	struct spx_conf *conf;
@@ -45,6 +47,7 @@ struct spx_load {
 	const char *err;         /* why it stopped: err, err_ctx, errno */
 	const char *err_ctx;
 	long err_no;             /* and the errno, or 0 */
+	const char *err_what;    /* or what the directory checks found */
 };
 
 /* The program's headers: 1 a static program, 0 not ours to load (dynamic,
@@ -59,6 +62,10 @@ int spx_load(struct spx_load *L);
 /* Apply the cached patch plan: 0 done (*n sites), 1 no plan cached, -1
  * error (L->err). */
 int spx_cache_apply(struct spx_load *L, unsigned *n, unsigned *planned);
+
+/* The site cache directory (STARTPATH_CACHE, else .sites in the output
+ * directory) if it passes the checks of trust.h: an fd, or negative. */
+long spx_cache_dir(struct spx_load *L);
 
 /* Give the text its own protection, build the initial stack, point
  * /proc/self/exe at the program and jump.  Returns only if %gs could not be

@@ -16,12 +16,15 @@
  */
 #include "rec.h"
 #include "../lib/internal.h"
+#include "env.h"
+#include "trust.h"
 
 #include <elf.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -129,6 +132,27 @@ H int strncmp(const char *a, const char *b, size_t n)
 H int strcmp(const char *a, const char *b)
 {
 	return strncmp(a, b, (size_t)-1);
+}
+
+H char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (!*s)
+			return NULL;
+	}
+}
+
+H size_t strcspn(const char *s, const char *reject)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		for (const char *r = reject; *r; r++)
+			if (s[n] == *r)
+				return n;
+	return n;
 }
 
 static char *cat(char *p, const char *end, const char *s)
@@ -381,10 +405,11 @@ static void hdr_flags(uint64_t set, uint64_t clear)
 static void new_process(void)
 {
 	struct sp_ring_hdr *old = (struct sp_ring_hdr *)spx_conf.ring, *h;
-	char path[700], *p, *end = path + sizeof(path), self[32];
-	uint64_t t_load = now(CLOCK_MONOTONIC), id = 0;
+	char path[80], *p, *end = path + sizeof(path), self[32];
+	uint64_t t_load = now(CLOCK_MONOTONIC), rid = 0;
+	struct sp_trust_id id;
 	uint32_t first;
-	long hp, fd, n;
+	long hp, fd, n, dfd;
 	void *mem;
 
 	spx_conf.pid = (int32_t)sys0(SYS_getpid);
@@ -399,17 +424,22 @@ static void new_process(void)
 		for (long i = 0; i < n && self[i] >= '0' && self[i] <= '9'; i++)
 			hp = hp * 10 + (self[i] - '0');
 	}
-	p = cat(path, end, spx_conf.dir);
-	p = cat(p, end, "/");
-	p = utoa(p, end, (unsigned long long)hp);
+	p = utoa(path, end, (unsigned long long)hp);
 	p = cat(p, end, "-");
 	p = utoa(p, end, t_load);
 	cat(p, end, ".ring");
 	spx_conf.ring = 0;
-	fd = sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
+	/* The directory the launcher checked, checked again. */
+	id.dev = spx_conf.dir_dev;
+	id.ino = spx_conf.dir_ino;
+	dfd = sp_trust_dir(AT_FDCWD, spx_conf.dir, 0, &id);
+	if (dfd < 0)
 		return;
+	fd = sys4(SYS_openat, dfd, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		sys1(SYS_close, dfd);
+		return;
+	}
 	/* Sparse; the header and the first records reserved now, the rest
 	 * as the ring fills (see reserved()); before Linux 5.14, all now. */
 	mem = (void *)sys2(SYS_ftruncate, fd, spx_conf.ring_size);
@@ -418,7 +448,8 @@ static void new_process(void)
 				   MAP_SHARED, fd, 0);
 	if ((unsigned long)mem > -4096UL) {
 		sys1(SYS_close, fd);
-		sys1(SYS_unlink, path);
+		sys3(SYS_unlinkat, dfd, path, 0);
+		sys1(SYS_close, dfd);
 		return;
 	}
 	first = old->capacity < SP_RING_FIRST_RECORDS ? old->capacity : SP_RING_FIRST_RECORDS;
@@ -430,14 +461,16 @@ static void new_process(void)
 	sys1(SYS_close, fd);
 	if (n < 0) {
 		sys3(SYS_munmap, mem, spx_conf.ring_size, 0);
-		sys1(SYS_unlink, path);
+		sys3(SYS_unlinkat, dfd, path, 0);
+		sys1(SYS_close, dfd);
 		return;
 	}
+	sys1(SYS_close, dfd);
 	h = mem;
 	memcpy(h, old, offsetof(struct sp_ring_hdr, head));
 	h->reserved = first;
-	sys3(SYS_getrandom, &id, sizeof(id), 1);
-	h->ring_id = id ? id : t_load;
+	sys3(SYS_getrandom, &rid, sizeof(rid), 1);
+	h->ring_id = rid ? rid : t_load;
 	h->parent_ring_id = old->ring_id;
 	h->pid = spx_conf.pid;
 	h->host_pid = (int32_t)hp;
@@ -488,22 +521,19 @@ static long static_target(struct spx_area *a, long dirfd, const char *path, int 
 		if (ph->p_type == PT_INTERP)
 			goto no;
 	}
+	/* setuid, setgid or file capabilities: the kernel's exec gives them,
+	 * the launcher would not.  Such a program runs untraced. */
+	{
+		struct stat st;
+
+		if (sys2(SYS_fstat, fd, &st) < 0 || (st.st_mode & (S_ISUID | S_ISGID)) ||
+		    sys4(SYS_fgetxattr, fd, "security.capability", 0, 0) > 0)
+			goto no;
+	}
 	return fd;
 no:
 	sys1(SYS_close, fd);
 	return -1;
-}
-
-static int has_name(char *const *env, size_t n, const char *kv)
-{
-	size_t l = 0;
-
-	while (kv[l] && kv[l] != '=')
-		l++;
-	for (size_t i = 0; i < n; i++)
-		if (env[i] && strncmp(env[i], kv, l + 1) == 0)
-			return 1;
-	return 0;
 }
 
 static int do_exec(struct regs *r, struct spx_area *a)
@@ -515,7 +545,7 @@ static int do_exec(struct regs *r, struct spx_area *a)
 	char *const *envp = (char *const *)(at ? r->r10 : r->rdx);
 	char **out = (char **)((char *)(a + 1) + 4096);
 	char *fdstr = (char *)(out + SPX_EXEC_PTRS);
-	size_t n = 0, ne = 0, argc = 0;
+	size_t n = 0, argc = 0;
 	const char *strs[6];
 	long fd = -1;
 	int added = 0;
@@ -532,28 +562,28 @@ static int do_exec(struct regs *r, struct spx_area *a)
 	in->exec_fd = -1;
 	if (!spx_conf.contained && spx_conf.launcher[0] && argc + 8 < SPX_EXEC_PTRS / 2)
 		fd = static_target(a, at ? (long)r->rdi : AT_FDCWD, path, at ? (int)r->r8 : 0);
-	/* The environment, with what the children of a traced process carry. */
-	if (!spx_conf.contained) {
+	/* The environment: a child of a traced process carries the settings
+	 * the launcher started with (and no others); a container's process
+	 * gets none of them. */
+	{
 		char **env = out + (fd >= 0 ? argc + 8 : 0);
-		size_t room = SPX_EXEC_PTRS - (size_t)(env - out) - SPX_CARRY_MAX - 1;
+		size_t room = SPX_EXEC_PTRS - (size_t)(env - out);
+		const char *ours[SPX_CARRY_MAX + 1];
+		int k = 0, changed;
 
-		while (envp && envp[ne] && ne < room) {
-			env[ne] = envp[ne];
-			ne++;
-		}
-		if (!envp || !envp[ne]) {
-			for (int i = 0; i < spx_conf.ncarry; i++)
-				if (!has_name(env, ne, spx_conf.carry[i])) {
-					env[ne++] = spx_conf.carry[i];
-					added++;
-				}
-			env[ne] = NULL;
-			if (added) {
-				if (at)
-					r->r10 = (uint64_t)env;
-				else
-					r->rdx = (uint64_t)env;
-			}
+		for (; k < spx_conf.ncarry && k < SPX_CARRY_MAX; k++)
+			ours[k] = spx_conf.carry[k];
+		ours[k] = NULL;
+		/* (a + 1)'s first page held static_target's header: free now. */
+		changed = spx_conf.contained
+				  ? sp_env_strip(envp, ours, NULL, env, room, (char *)(a + 1), 4096)
+				  : sp_env_merge(envp, ours, env, room, (char *)(a + 1), 4096);
+		if (changed > 0) {
+			added = spx_conf.contained ? 0 : changed;
+			if (at)
+				r->r10 = (uint64_t)env;
+			else
+				r->rdx = (uint64_t)env;
 		}
 	}
 	if (fd >= 0) {
@@ -668,7 +698,9 @@ H void spx_post(struct regs *r)
 	}
 	if (res == 0 && (in->call == SP_C_PIVOT_ROOT || in->call == SP_C_CHROOT))
 		spx_conf.contained = 1;
-	if (res == 0 && in->call == SP_C_SETNS && (r->rsi == CLONE_NEWNS || r->rsi == 0))
+	/* Joining a mount namespace by any fd: a mount ns fd (nstype 0 or
+	 * CLONE_NEWNS) or a pidfd with CLONE_NEWNS among the flags. */
+	if (res == 0 && in->call == SP_C_SETNS && ((r->rsi & CLONE_NEWNS) || r->rsi == 0))
 		spx_conf.contained = 1;
 	if (in->call == SP_C_EXECVE || in->call == SP_C_EXECVEAT) {
 		hdr_flags(0, SP_HF_EXECED);

@@ -97,6 +97,7 @@ struct spx_conf {
 	int32_t said;
 	int32_t pad;
 	char dir[512];          /* STARTPATH_DIR */
+	uint64_t dir_dev, dir_ino; /* as checked when the first ring was made */
 	char launcher[512];     /* startpath-exec, for execs of static binaries */
 	char target[512];       /* what /proc/self/exe means to the program */
 	char prefixes[1024];    /* STARTPATH_PREFIXES */

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,8 +68,20 @@ static void out_write(const char *buf, size_t n)
 
 	if (log_fd < 0 && log_path[0]) {
 		/* Opened at the first message: no file for a quiet process. */
+		struct stat st;
+
+		/* Never through a link, never a FIFO, never a file that is not
+		 * ours: the messages hold paths, and root writes them. */
 		log_fd = (int)sp_raw_syscall6(SYS_openat, AT_FDCWD, (long)log_path,
-					      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600, 0, 0);
+					      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+						      O_NOFOLLOW | O_NONBLOCK,
+					      0600, 0, 0);
+		if (log_fd >= 0 && (sp_raw_syscall6(SYS_fstat, log_fd, (long)&st, 0, 0, 0, 0) < 0 ||
+				    !S_ISREG(st.st_mode) ||
+				    st.st_uid != (uid_t)sp_raw_syscall6(SYS_geteuid, 0, 0, 0, 0, 0, 0))) {
+			sp_raw_syscall6(SYS_close, log_fd, 0, 0, 0, 0, 0);
+			log_fd = -1;
+		}
 		if (log_fd >= 0 && log_fd < 3) {
 			/* Never hold a standard descriptor the program may reuse. */
 			int hi = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
@@ -203,17 +216,27 @@ const char *sp_exe(void)
 #define MADV_POPULATE_WRITE 23
 #endif
 
-static int check_dir(void);
+/* Our pid namespace's inode if the pids in file names (as /proc sees them)
+ * are the ones kill() sees here, else 0: retention asks only then. */
+static uint64_t pid_ns(int hp)
+{
+	struct stat st;
 
-/* Create and map this process's ring; fill its identity.  0 or -1. */
-static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
+	if (hp != (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0) ||
+	    stat("/proc/self/ns/pid", &st) < 0)
+		return 0;
+	return st.st_ino;
+}
+
+/* Create and map this process's ring in the checked directory dfd; fill
+ * its identity.  0 or -1. */
+static int ring_create(int dfd, const struct sp_ring_hdr *parent, int argc, char **argv)
 {
 	uint32_t cap = SP_RING_DEFAULT_RECORDS;
-	const char *want = getenv(SP_ENV_RING);
 	const char *self = sp_exe();
 	struct sp_ring_hdr *h;
 	uint64_t t_load = now_ns(CLOCK_MONOTONIC);
-	char path[640];
+	char name[80];
 	size_t size;
 	void *mem;
 	uint32_t first, ready = 0;
@@ -222,29 +245,15 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 	/* containerd lives for weeks and serves every start: a longer history. */
 	if (strcmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, "containerd") == 0)
 		cap = SP_RING_DAEMON_RECORDS;
-
-	if (want && *want) {
-		char *end;
-		unsigned long v = strtoul(want, &end, 10);
-
-		if (*end || v < SP_RING_MIN_RECORDS || v > SP_RING_MAX_RECORDS)
-			sp_say_once(SP_MSG_CONFIG, "%s=%s is not a record count between %u and %u; using %u",
-				    SP_ENV_RING, want, SP_RING_MIN_RECORDS, SP_RING_MAX_RECORDS, cap);
-		else
-			cap = sp_ring_capacity(v);
-	}
+	if (sp_s.ring_cap)
+		cap = sp_s.ring_cap;
 	snprintf(sp_s.base, sizeof(sp_s.base), "%d-%llu", hp, (unsigned long long)t_load);
-	snprintf(path, sizeof(path), "%s/%s.ring", sp_s.dir, sp_s.base);
+	snprintf(name, sizeof(name), "%s.ring", sp_s.base);
 	size = sp_ring_bytes(cap);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 && (errno == ENOTDIR || errno == EACCES || errno == EROFS || errno == ENOENT)) {
-		/* The directory is missing (made now) or unusable (say why). */
-		if (check_dir() < 0)
-			return -1;
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	}
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		sp_say_once(SP_MSG_RING, "cannot create %s: %s; not recording", path, strerror(errno));
+		sp_say_once(SP_MSG_RING, "cannot create %s/%s: %s; not recording", sp_s.dir, name,
+			    strerror(errno));
 		return -1;
 	}
 	/* A store into a page of a shared mapping that the filesystem cannot
@@ -254,12 +263,14 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 	 * pages of the 516 KiB).  Kernels before 5.14 lack MADV_POPULATE_WRITE:
 	 * there the whole file is reserved now. */
 	if (ftruncate(fd, (off_t)size) < 0) {
-		sp_say_once(SP_MSG_RING, "cannot size %s: %s; not recording", path, strerror(errno));
+		sp_say_once(SP_MSG_RING, "cannot size %s/%s: %s; not recording", sp_s.dir, name,
+			    strerror(errno));
 		goto fail_fd;
 	}
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED) {
-		sp_say_once(SP_MSG_RING, "cannot map %s: %s; not recording", path, strerror(errno));
+		sp_say_once(SP_MSG_RING, "cannot map %s/%s: %s; not recording", sp_s.dir, name,
+			    strerror(errno));
 		goto fail_fd;
 	}
 	/* The file is sparse and touched a page at a time: without this, a
@@ -274,8 +285,8 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 			ready = cap;
 	}
 	if (!ready) {
-		sp_say_once(SP_MSG_RING, "cannot reserve the first %zu bytes of %s: %s; not recording",
-			    sp_ring_bytes(first), path, strerror(errno == EFAULT ? ENOSPC : errno));
+		sp_say_once(SP_MSG_RING, "cannot reserve the first %zu bytes of %s/%s: %s; not recording",
+			    sp_ring_bytes(first), sp_s.dir, name, strerror(errno == EFAULT ? ENOSPC : errno));
 		munmap(mem, size);
 		goto fail_fd;
 	}
@@ -286,6 +297,7 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 	h->ring_id = new_ring_id();
 	h->pid = sp_s.pid;
 	h->host_pid = hp;
+	h->pidns = sp_s.pidns = pid_ns(hp);
 	h->ppid = getppid();
 	h->t_load_ns = t_load;
 	h->t_load_real_ns = now_ns(CLOCK_REALTIME);
@@ -327,32 +339,11 @@ static int ring_create(const struct sp_ring_hdr *parent, int argc, char **argv)
 	return 0;
 fail_fd:
 	close(fd);
-	unlink(path);
+	unlinkat(dfd, name, 0);
 	return -1;
 }
 
 /* ---- configuration ---- */
-
-static int check_dir(void)
-{
-	struct stat st;
-
-	if (mkdir(sp_s.dir, 0700) < 0 && errno != EEXIST) {
-		sp_say_once(SP_MSG_DIR, "cannot create output directory %s: %s; not recording",
-			    sp_s.dir, strerror(errno));
-		return -1;
-	}
-	if (stat(sp_s.dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		sp_say_once(SP_MSG_DIR, "output directory %s is not a directory; not recording", sp_s.dir);
-		return -1;
-	}
-	if (access(sp_s.dir, W_OK | X_OK) < 0) {
-		sp_say_once(SP_MSG_DIR, "output directory %s is not writable: %s; not recording",
-			    sp_s.dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 static int setup_dir(void)
 {
@@ -381,17 +372,40 @@ static int setup_dir(void)
 		else
 			snprintf(sp_s.dir, sizeof(sp_s.dir), "/tmp/startpath-%u", (unsigned)geteuid());
 	}
-	/* Usually it exists and is ours: the ring's open says so
-	 * (ring_create).  The full checks run only when that open fails, to
-	 * make the directory or to name what is wrong with it. */
 	return 0;
 }
 
+/* Open (at load: make) the output directory if it can be trusted: ours,
+ * writable by nobody else, the one checked at load.  Says once why not. */
+static int open_dir(int create)
+{
+	long fd = sp_trust_dir(AT_FDCWD, sp_s.dir, create, &sp_s.dirid);
+	const char *what = sp_trust_what(fd);
+
+	if (fd >= 0)
+		return (int)fd;
+	if (what)
+		sp_say_once(SP_MSG_DIR, "output directory %s %s (owner uid %u, mode %04o); not "
+			    "recording: give it to uid %u with mode 0700 or 0755, or choose another "
+			    "with STARTPATH_DIR", sp_s.dir, what, sp_s.dirid.uid,
+			    sp_s.dirid.mode & 07777, (unsigned)geteuid());
+	else
+		sp_say_once(SP_MSG_DIR, "cannot %s output directory %s: %s; not recording",
+			    create ? "create" : "use", sp_s.dir, strerror((int)-fd));
+	return -1;
+}
+
+int sp_open_dir(void)
+{
+	return open_dir(0);
+}
+
+/* What children carry: LD_PRELOAD, STARTPATH_DIR made absolute, and every
+ * other STARTPATH_* variable, as they are now, at load. */
 static void setup_carry(void)
 {
-	static const char *const names[] = { SP_ENV_DEBUG, SP_ENV_LOG, SP_ENV_PREFIXES,
-					     SP_ENV_RING, SP_ENV_DISABLE };
-	size_t used = 0, k = 0;
+	extern char **environ;
+	size_t used = 0, k = 0, max = sizeof(sp_s.carry) / sizeof(sp_s.carry[0]) - 1;
 	Dl_info info;
 	int n;
 
@@ -411,20 +425,72 @@ static void setup_carry(void)
 		sp_s.carry[k++] = sp_s.carrybuf + used;
 		used += (size_t)n + 1;
 	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = getenv(names[i]);
+	for (char **e = environ; e && *e; e++) {
+		size_t l = strlen(*e);
 
-		if (!v)
+		if (strncmp(*e, "STARTPATH_", 10) != 0 || strncmp(*e, SP_ENV_DIR "=", 14) == 0)
 			continue;
-		n = snprintf(sp_s.carrybuf + used, sizeof(sp_s.carrybuf) - used, "%s=%s", names[i], v);
-		if (n < 0 || (size_t)n >= sizeof(sp_s.carrybuf) - used) {
+		if (k == max || l + 1 > sizeof(sp_s.carrybuf) - used) {
 			sp_say_once(SP_MSG_ENV, "settings too long to carry into children");
 			break;
 		}
+		memcpy(sp_s.carrybuf + used, *e, l + 1);
 		sp_s.carry[k++] = sp_s.carrybuf + used;
-		used += (size_t)n + 1;
+		used += l + 1;
 	}
 	sp_s.carry[k] = NULL;
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long x;
+
+	if (!v || !*v)
+		return dflt;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (*end || errno || v[0] == '-') {
+		sp_say_once(SP_MSG_CONFIG, "%s=%s is not a number; using %llu", name, v,
+			    (unsigned long long)dflt);
+		return dflt;
+	}
+	return x;
+}
+
+/* Every remaining setting, now: nothing reads the environment later. */
+static void read_config(void)
+{
+	const char *p = getenv(SP_ENV_PREFIXES), *v;
+
+	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s", p ? p : SP_DEFAULT_PREFIXES);
+	v = getenv("STARTPATH_JSON");
+	json_off = v && strcmp(v, "0") == 0;
+	v = getenv("STARTPATH_RAW");
+	sp_s.raw_off = v && strcmp(v, "0") == 0;
+	sp_s.no_redirect = getenv("STARTPATH_NO_EXEC_REDIRECT") != NULL;
+	v = getenv("STARTPATH_EXEC");
+	if (v && v[0] == '/')
+		snprintf(sp_s.launcher, sizeof(sp_s.launcher), "%s", v);
+	v = getenv("STARTPATH_CACHE");
+	if (v && *v)
+		snprintf(sp_s.cache, sizeof(sp_s.cache), "%s", v);
+	v = getenv(SP_ENV_RING);
+	if (v && *v) {
+		char *end;
+		unsigned long r = strtoul(v, &end, 10);
+
+		if (*end || r < SP_RING_MIN_RECORDS || r > SP_RING_MAX_RECORDS)
+			sp_say_once(SP_MSG_CONFIG, "%s=%s is not a record count between %u and %u; "
+				    "using the default", SP_ENV_RING, v, SP_RING_MIN_RECORDS,
+				    SP_RING_MAX_RECORDS);
+		else
+			sp_s.ring_cap = sp_ring_capacity(r);
+	}
+	sp_s.keep_age_s = env_u64("STARTPATH_KEEP_AGE", 86400);
+	sp_s.keep_mb = env_u64("STARTPATH_KEEP_MB", 512);
+	sp_s.keep_procs = env_u64("STARTPATH_KEEP_PROCS", 1000);
 }
 
 static void setup_log(void)
@@ -440,13 +506,6 @@ static void setup_log(void)
 	}
 	if (l && *l)
 		snprintf(log_path, sizeof(log_path), "%s.%d", l, sp_s.pid);
-}
-
-static void setup_prefixes(void)
-{
-	const char *p = getenv(SP_ENV_PREFIXES);
-
-	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s", p ? p : SP_DEFAULT_PREFIXES);
 }
 
 int sp_prefix_match(const char *path)
@@ -480,7 +539,7 @@ static void atfork_child(void)
 
 static void sp_init(int argc, char **argv)
 {
-	int expect = 0;
+	int expect = 0, dfd;
 	const char *dis;
 
 	if (!__atomic_compare_exchange_n(&sp_s.init, &expect, 1, 0, __ATOMIC_ACQ_REL,
@@ -506,20 +565,23 @@ static void sp_init(int argc, char **argv)
 		sp_say_once(SP_MSG_RESOLVE, "cannot find libc's functions; not recording");
 		goto done;
 	}
-	setup_prefixes();
-	{
-		const char *j = getenv("STARTPATH_JSON");
-
-		json_off = j && strcmp(j, "0") == 0;
-	}
-	if (setup_dir() < 0 || ring_create(NULL, argc, argv) < 0)
+	read_config();
+	if (setup_dir() < 0)
 		goto done;
+	dfd = open_dir(1);
+	if (dfd < 0)
+		goto done;
+	if (ring_create(dfd, NULL, argc, argv) < 0) {
+		close(dfd);
+		goto done;
+	}
 	setup_carry();
 	pthread_atfork(NULL, NULL, atfork_child);
 	__atomic_store_n(&sp_s.on, 1, __ATOMIC_RELEASE);
 	sp_event(SP_K_LOAD, 0, NULL);
-	sp_raw_setup();
-	sp_retention();
+	sp_raw_setup(dfd);
+	sp_retention(dfd);
+	close(dfd);
 	sp_debug(1, "recording %s into %s/%s.ring", sp_s.ring.hdr->exe, sp_s.dir, sp_s.base);
 done:
 	sp_t.busy--;
@@ -641,7 +703,7 @@ void sp_child_init(void)
 {
 	struct sp_ring old = sp_s.ring;
 	struct sp_ring_hdr parent;
-	int saved = errno;
+	int saved = errno, dfd;
 
 	sp_t.tid = 0;
 	sp_t.shared = 0;
@@ -654,15 +716,32 @@ void sp_child_init(void)
 	}
 	memcpy(&parent, old.hdr, offsetof(struct sp_ring_hdr, head));
 	sp_t.busy++;
-	if (ring_create(&parent, 0, NULL) < 0) {
+	dfd = open_dir(0);
+	if (dfd < 0 || ring_create(dfd, &parent, 0, NULL) < 0) {
 		sp_s.ring = old;
 		sp_say_once(SP_MSG_CHILD_RING, "child %d records into its parent's ring", sp_s.pid);
 	} else {
 		munmap(old.hdr, old.map_size);
 	}
+	if (dfd >= 0)
+		close(dfd);
 	sp_t.busy--;
 	sp_event(SP_K_FORK, 0, NULL);
 	errno = saved;
+}
+
+int sp_setns_enters(long fd, long nstype)
+{
+	long t;
+
+	if (nstype & CLONE_NEWNS)
+		return 1; /* a mount ns fd, or a pidfd with every namespace */
+	if (nstype != 0)
+		return 0;
+	/* Whatever fd names: ask it (NS_GET_NSTYPE, Linux 4.11).  No answer
+	 * (an older kernel): count it as a mount namespace. */
+	t = sp_raw_syscall6(SYS_ioctl, fd, (long)(0xb7 << 8 | 0x3), 0, 0, 0, 0);
+	return t < 0 || t == CLONE_NEWNS;
 }
 
 void sp_set_contained(void)
@@ -680,15 +759,20 @@ char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *b
 	int n;
 
 	*added = 0;
-	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained || !sp_s.carry[0])
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || !sp_s.carry[0])
 		return envp;
-	n = sp_env_merge(envp, sp_s.carry, out, outcap, buf, buflen);
+	/* Into a container: nothing of ours goes along. */
+	if (sp_s.contained)
+		n = sp_env_strip(envp, sp_s.carry, sp_s.libpath, out, outcap, buf, buflen);
+	else
+		n = sp_env_merge(envp, sp_s.carry, out, outcap, buf, buflen);
 	if (n < 0) {
-		sp_say_once(SP_MSG_ENV, "environment too large to add the startpath settings; "
-			    "the child is not traced");
+		sp_say_once(SP_MSG_ENV, "environment too large to %s the startpath settings; "
+			    "the child %s", sp_s.contained ? "take out" : "add",
+			    sp_s.contained ? "gets it as it is" : "is not traced");
 		return envp;
 	}
-	*added = n;
+	*added = sp_s.contained ? 0 : n;
 	return n ? out : envp;
 }
 
@@ -698,8 +782,8 @@ static void write_json(void)
 {
 	struct sp_proc p;
 	char *text = NULL;
-	char tmp[700], fin[700];
-	int fd = -1;
+	char tmp[96], fin[80];
+	int fd = -1, dfd;
 	size_t len = 0, off = 0;
 
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained || sp_t.shared ||
@@ -711,9 +795,20 @@ static void write_json(void)
 	sp_proc_free(&p);
 	if (!text)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s/.%s.json.tmp", sp_s.dir, sp_s.base);
-	snprintf(fin, sizeof(fin), "%s/%s.json", sp_s.dir, sp_s.base);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	snprintf(fin, sizeof(fin), "%s.json", sp_s.base);
+	snprintf(tmp, sizeof(tmp), ".%s.json.", sp_s.base);
+	dfd = open_dir(0); /* says why not, once */
+	if (dfd < 0) {
+		free(text);
+		return;
+	}
+	if (sp_trust_tmpname(tmp, sizeof(tmp), tmp) < 0) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	/* A fresh, unguessable name nobody else made (O_EXCL), never through
+	 * a link: the directory is checked, this is belt and braces. */
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		goto fail;
 	while (off < len) {
@@ -730,17 +825,23 @@ static void write_json(void)
 		goto fail;
 	}
 	fd = -1;
-	if (REAL(rename)(tmp, fin) < 0)
+	if (sp_raw_syscall6(SYS_renameat, dfd, (long)tmp, dfd, (long)fin, 0, 0) < 0) {
+		errno = EIO;
 		goto fail;
+	}
 	__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_JSON, __ATOMIC_RELAXED);
+	close(dfd);
 	free(text);
 	return;
 fail:
-	sp_say_once(SP_MSG_JSON, "cannot write %s: %s; the records stay in %s/%s.ring",
-		    fin, strerror(errno), sp_s.dir, sp_s.base);
-	if (fd >= 0)
+	sp_say_once(SP_MSG_JSON, "cannot write %s/%s: %s; the records stay in %s/%s.ring",
+		    sp_s.dir, fin, strerror(errno), sp_s.dir, sp_s.base);
+	if (fd >= 0) {
 		close(fd);
-	unlink(tmp);
+		unlinkat(dfd, tmp, 0);
+	}
+	if (dfd >= 0)
+		close(dfd);
 	free(text);
 }
 

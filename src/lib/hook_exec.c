@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,19 +50,18 @@ unsigned sp_exec_strs(const char *path, char *const argv[], const char *strs[6])
 
 /* ---- static programs go through startpath-exec ---- */
 
-/* The launcher: STARTPATH_EXEC, else next to the library (build/lib ->
- * build/bin, $libdir -> $prefix/bin), else the library's own directory. */
+/* The launcher: STARTPATH_EXEC as it was at load, else next to the library
+ * (build/lib -> build/bin, $libdir -> $prefix/bin), else the library's own
+ * directory. */
 static const char *launcher(void)
 {
 	static char path[600];
 	static int done;
-	const char *env;
 
 	if (done)
 		return path[0] ? path : NULL;
-	env = getenv("STARTPATH_EXEC");
-	if (env && env[0] == '/') {
-		snprintf(path, sizeof(path), "%s", env);
+	if (sp_s.launcher[0]) {
+		snprintf(path, sizeof(path), "%s", sp_s.launcher);
 	} else if (sp_s.libpath[0]) {
 		const char *slash = strrchr(sp_s.libpath, '/');
 		int dl = (int)(slash - sp_s.libpath);
@@ -83,9 +83,10 @@ int sp_static_target(int dirfd, const char *path, int at_flags)
 		char b[4096];
 	} u;
 	char fdpath[40];
+	struct stat st;
 	long fd, n;
 
-	if (sp_s.contained || !launcher() || getenv("STARTPATH_NO_EXEC_REDIRECT"))
+	if (sp_s.contained || sp_s.no_redirect || !launcher())
 		return -1;
 	if ((at_flags & AT_EMPTY_PATH) && path && !*path) {
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", dirfd);
@@ -107,6 +108,13 @@ int sp_static_target(int dirfd, const char *path, int at_flags)
 	for (int i = 0; i < u.e.e_phnum; i++)
 		if (((const Elf64_Phdr *)(u.b + u.e.e_phoff))[i].p_type == PT_INTERP)
 			goto no;
+	/* A program the kernel would give privileges (setuid, setgid, file
+	 * capabilities) must get them: the launcher, which has none, would
+	 * take them away.  It runs untraced. */
+	if (sp_raw_syscall6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0 ||
+	    (st.st_mode & (S_ISUID | S_ISGID)) ||
+	    sp_raw_syscall6(SYS_fgetxattr, fd, (long)"security.capability", 0, 0, 0, 0) > 0)
+		goto no;
 	return (int)fd;
 no:
 	sp_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);

@@ -199,20 +199,6 @@ SP_EXPORT int unshare(int flags)
 	return rc;
 }
 
-/* Does fd name a mount namespace?  (setns with nstype 0.) */
-static int is_mnt_ns_fd(int fd)
-{
-	char path[40], link[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return strncmp(link, "mnt:[", 5) == 0;
-}
-
 SP_EXPORT int setns(int fd, int nstype)
 {
 	struct sp_frame c;
@@ -221,7 +207,7 @@ SP_EXPORT int setns(int fd, int nstype)
 	sp_enter(&c, SP_C_SETNS, SP_SRC_LIBC, NULL, 0, (uint64_t)fd, (unsigned)nstype, 0);
 	rc = REAL(setns)(fd, nstype);
 	saved = errno;
-	if (rc == 0 && (nstype == CLONE_NEWNS || (nstype == 0 && is_mnt_ns_fd(fd))))
+	if (rc == 0 && sp_setns_enters(fd, nstype))
 		sp_set_contained();
 	sp_exit(&c, rc, saved, 0);
 	return rc;

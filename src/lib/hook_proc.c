@@ -243,7 +243,7 @@ SP_HIDDEN long sp_syscall_hooked(long n, long a1, long a2, long a3, long a4, lon
 		return 0;
 	}
 	if (rc == 0 && (call == SP_C_PIVOT_ROOT || call == SP_C_CHROOT ||
-			(call == SP_C_SETNS && (x1 == CLONE_NEWNS))))
+			(call == SP_C_SETNS && sp_setns_enters((long)x0, (long)x1))))
 		sp_set_contained();
 	sp_exit(&c, rc, err,
 		rc > 0 && (call == SP_C_CLONE || call == SP_C_CLONE3 || call == SP_C_FORK)

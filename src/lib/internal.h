@@ -18,6 +18,7 @@
 #include "startpath.h"
 #include "ring.h"
 #include "record.h"
+#include "trust.h"
 
 #define SP_EXPORT __attribute__((visibility("default")))
 #define SP_HIDDEN __attribute__((visibility("hidden")))
@@ -53,13 +54,25 @@ struct sp_state {
 	int debug;
 	struct sp_ring ring;
 	char dir[512];         /* absolute output directory */
+	struct sp_trust_id dirid; /* dir as checked at load (trust.h) */
+	uint64_t pidns;        /* inode of our pid namespace if /proc agrees with it */
 	char base[64];         /* "<hostpid>-<tload>" of this ring */
 	char libpath[512];
 	char exe[SP_EXE_MAX];  /* /proc/self/exe at load, read once */
-	/* "NAME=value" strings carried into children, NULL-terminated. */
-	const char *carry[12];
-	char carrybuf[2048];
+	/* "NAME=value" strings carried into children, NULL-terminated:
+	 * LD_PRELOAD and every STARTPATH_* variable as they were at load. */
+	const char *carry[24];
+	char carrybuf[4096];
 	char prefixes[1024];   /* ':'-separated mkdir/rename prefixes */
+	/* Every other setting, read at load: nothing is read from the
+	 * environment later (runc copies a container image's variables into
+	 * its own environment before it runs hooks). */
+	uint32_t ring_cap;     /* STARTPATH_RING, or 0: the default */
+	int raw_off;           /* STARTPATH_RAW=0 */
+	int no_redirect;       /* STARTPATH_NO_EXEC_REDIRECT */
+	char launcher[600];    /* STARTPATH_EXEC, else next to the library */
+	char cache[512];       /* STARTPATH_CACHE, or "": dir/.sites */
+	uint64_t keep_age_s, keep_mb, keep_procs; /* STARTPATH_KEEP_* */
 };
 extern SP_HIDDEN struct sp_state sp_s;
 
@@ -102,8 +115,18 @@ SP_HIDDEN void sp_exec_failed(void);
 /* The process is exiting through a raw exit_group: write its JSON. */
 SP_HIDDEN void sp_flush_exit(void);
 
-/* Remove old files of processes that are gone (retention.c). */
-SP_HIDDEN void sp_retention(void);
+/* Remove old files of processes that are gone (retention.c); dfd is the
+ * checked output directory. */
+SP_HIDDEN void sp_retention(int dfd);
+
+/* The output directory, checked again (it must be the one checked at
+ * load): an fd to close, or -1 (said once why). */
+SP_HIDDEN int sp_open_dir(void);
+
+/* Did a successful setns(fd, nstype) join a mount namespace (a mount ns
+ * fd, a pidfd with CLONE_NEWNS, or nstype 0 on a mount ns fd)?  Every one
+ * of them enters a container.  Async-signal-safe. */
+SP_HIDDEN int sp_setns_enters(long fd, long nstype);
 
 /* A pivot_root/chroot/setns(mnt) succeeded: stop writing host paths. */
 SP_HIDDEN void sp_set_contained(void);
@@ -161,7 +184,7 @@ SP_HIDDEN void sp_debug(int level, const char *fmt, ...)
 
 enum sp_msg_id {
 	SP_MSG_DIR, SP_MSG_RING, SP_MSG_JSON, SP_MSG_ENV, SP_MSG_CONFIG,
-	SP_MSG_RESOLVE, SP_MSG_CHILD_RING, SP_MSG_ARGV,
+	SP_MSG_RESOLVE, SP_MSG_CHILD_RING, SP_MSG_ARGV, SP_MSG_CACHE,
 };
 
 /* Raw syscall without touching errno. */

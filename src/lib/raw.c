@@ -198,7 +198,7 @@ void sp_raw_post(struct sp_raw_regs *r)
 	}
 	if (res == 0 && (call == SP_C_PIVOT_ROOT || call == SP_C_CHROOT))
 		sp_set_contained();
-	if (res == 0 && call == SP_C_SETNS && r->rsi == CLONE_NEWNS)
+	if (res == 0 && call == SP_C_SETNS && sp_setns_enters((long)r->rdi, (long)r->rsi))
 		sp_set_contained();
 	if (call == SP_C_EXECVE || call == SP_C_EXECVEAT) {
 		sp_exec_failed();

@@ -78,7 +78,7 @@ SP_HIDDEN void sp_raw_entry_post(void);
 SP_HIDDEN void sp_raw_init_keys(void);
 
 /* Find and rewrite the main executable's syscall sites (constructor). */
-SP_HIDDEN void sp_raw_setup(void);
+SP_HIDDEN void sp_raw_setup(int dfd);
 
 #endif
 #endif

@@ -10,6 +10,13 @@
  * scan, and every report, would read them all).  A process that is still
  * running keeps its files.  At most one process every 10 s does the scan (the
  * one that wins the `.retention` stamp); anything unexpected just ends it.
+ *
+ * "Still running" is asked with kill(pid, 0), which answers in the caller's
+ * pid namespace, of a pid that names the file as the writer's /proc saw it.
+ * So it is asked only when both are the same namespace (the ring header's
+ * pidns, and ours); a file of any other process goes only once its header
+ * says the process exited.  Only regular files named like a ring are ever
+ * removed, and nothing here follows a link or opens a FIFO.
  */
 #include "internal.h"
 
@@ -33,45 +40,57 @@ struct entry {
 	int pid;
 };
 
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	unsigned long long x;
-
-	if (!v || !*v)
-		return dflt;
-	x = strtoull(v, &end, 10);
-	if (*end) {
-		sp_say_once(SP_MSG_CONFIG, "%s=%s is not a number; using %llu", name, v,
-			    (unsigned long long)dflt);
-		return dflt;
-	}
-	return x;
-}
-
 /* Take the stamp (one scan every SCAN_EVERY_S); 1 if this process should
  * scan.  Every traced process asks, so the common answer (not yet) is one
  * stat of the stamp by path: no directory opened. */
-static int take_stamp(void)
+static int take_stamp(int dfd)
 {
 	struct stat st;
 	struct timespec now;
-	char path[600];
 	int fd;
 
-	if (snprintf(path, sizeof(path), "%s/.retention", sp_s.dir) >= (int)sizeof(path))
-		return 0;
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (stat(path, &st) == 0 && now.tv_sec - st.st_mtime < SCAN_EVERY_S)
+	if (fstatat(dfd, ".retention", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.tv_sec - st.st_mtime < SCAN_EVERY_S)
 		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(dfd, ".retention", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		    0600);
 	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
 	/* Two processes may both scan at the same moment: harmless. */
 	futimens(fd, NULL);
 	close(fd);
 	return 1;
+}
+
+/* Can it go?  Its process is known to be gone: it exited, or its pid is
+ * free in the namespace that named the file, which is ours. */
+static int gone(int dfd, const struct entry *e)
+{
+	struct sp_ring_hdr h;
+	char n[80];
+	ssize_t got;
+	int fd;
+
+	snprintf(n, sizeof(n), "%s.ring", e->name);
+	fd = openat(dfd, n, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	got = pread(fd, &h, sizeof(h), 0);
+	close(fd);
+	/* No header: no process records into it (a ring gets its header
+	 * microseconds after it is made, and the newest files go last). */
+	if (got != (ssize_t)sizeof(h) || h.magic != SP_RING_MAGIC)
+		return 1;
+	if (__atomic_load_n(&h.flags, __ATOMIC_RELAXED) & SP_HF_EXITED)
+		return 1;
+	if (!sp_s.pidns || h.pidns != sp_s.pidns || h.host_pid != e->pid)
+		return 0; /* another namespace's pid: cannot be asked here */
+	return kill(e->pid, 0) < 0 && errno == ESRCH;
 }
 
 /* Older than age, or from an earlier boot (its monotonic time is ahead). */
@@ -97,25 +116,29 @@ static void drop(int dfd, const struct entry *e)
 	unlinkat(dfd, n, 0);
 }
 
-void sp_retention(void)
+void sp_retention(int dfd)
 {
-	uint64_t keep_age = env_u64("STARTPATH_KEEP_AGE", 86400) * 1000000000ULL;
-	uint64_t keep_bytes = env_u64("STARTPATH_KEEP_MB", 512) << 20;
-	uint64_t keep_procs = env_u64("STARTPATH_KEEP_PROCS", 1000), count = 0;
+	uint64_t keep_age = sp_s.keep_age_s * 1000000000ULL;
+	uint64_t keep_bytes = sp_s.keep_mb << 20;
+	uint64_t keep_procs = sp_s.keep_procs, count = 0;
 	struct entry *v = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t total = 0, now;
 	struct timespec ts;
 	struct dirent *de;
 	DIR *d;
-	int dfd;
+	int sfd;
 
-	if (!take_stamp())
+	if (!take_stamp(dfd))
 		return;
-	d = opendir(sp_s.dir);
-	if (!d)
+	sfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0)
 		return;
-	dfd = dirfd(d);
+	d = fdopendir(sfd);
+	if (!d) {
+		close(sfd);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	while ((de = readdir(d)) && n < MAX_FILES) {
@@ -129,7 +152,7 @@ void sp_retention(void)
 			continue;
 		if (sscanf(de->d_name, "%d-%llu.ring", &pid, &t) != 2)
 			continue;
-		if (fstatat(dfd, de->d_name, &st, 0) < 0)
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		memset(&e, 0, sizeof(e));
 		memcpy(e.name, de->d_name, l - 5);
@@ -140,7 +163,7 @@ void sp_retention(void)
 			char jn[80];
 
 			snprintf(jn, sizeof(jn), "%s.json", e.name);
-			if (fstatat(dfd, jn, &st, 0) == 0)
+			if (fstatat(dfd, jn, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
 				e.bytes += (uint64_t)st.st_blocks * 512;
 		}
 		total += e.bytes;
@@ -163,9 +186,9 @@ void sp_retention(void)
 
 		if (!old && total <= keep_bytes && count <= keep_procs)
 			break;
-		/* Still running (or its pid reused): keep.  Asked only of the
-		 * files that would go, not of every file in the directory. */
-		if (kill(v[i].pid, 0) == 0 || errno == EPERM)
+		/* Still running, its pid reused, or not known: keep.  Asked
+		 * only of the files that would go, not of every file. */
+		if (!gone(dfd, &v[i]))
 			continue;
 		drop(dfd, &v[i]);
 		total -= v[i].bytes < total ? v[i].bytes : total;

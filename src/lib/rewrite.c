@@ -19,7 +19,9 @@
  *
  * Cache: the verified site list is kept per ELF build-id in
  * STARTPATH_CACHE (default STARTPATH_DIR/.sites), so an exec of a known
- * binary decodes nothing and never loads capstone.
+ * binary decodes nothing and never loads capstone.  A plan is followed only
+ * from a directory and a file of this euid's that nobody else can write
+ * (trust.h), and only if every site still holds the bytes it names.
  *
  * Fails open: anything unexpected skips that site or that binary, says so at
  * STARTPATH_DEBUG>=1 and leaves a note in the ring.
@@ -29,6 +31,8 @@
 #else
 #include "raw.h"
 #endif
+
+#include "trust.h"
 
 #include <capstone/capstone.h>
 #include <dirent.h>
@@ -74,7 +78,7 @@ struct exe {
  * also needs the children of memory-sharing clones sent to its own entry. */
 static uint64_t *stub_interest;
 static uint64_t stub_pre, stub_post, stub_child;
-static const char *cache_dir;
+static int cache_dfd = -1; /* the checked cache directory, or -1: none */
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #ifdef SP_LAUNCHER
@@ -610,14 +614,9 @@ out:
 
 /* ---- the cache ---- */
 
-static void cache_path(const struct exe *ex, char *buf, size_t len)
+static void cache_name(const struct exe *ex, char *buf, size_t len)
 {
-	const char *c = getenv("STARTPATH_CACHE");
-
-	if (c && *c)
-		snprintf(buf, len, "%s/%s.sites", c, ex->build_id);
-	else
-		snprintf(buf, len, "%s/.sites/%s.sites", cache_dir, ex->build_id);
+	snprintf(buf, len, "%s.sites", ex->build_id);
 }
 
 static int hexval(int c)
@@ -680,15 +679,24 @@ static char cache_buf[65536];
 
 static int cache_read(const struct exe *ex, struct sites *out)
 {
-	char path[700], *buf = cache_buf;
+	char name[96], *buf = cache_buf;
 	const char *p, *end, *nl;
+	struct sp_trust_id id;
 	ssize_t n;
-	int fd;
+	long fd;
 
-	cache_path(ex, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (cache_dfd < 0)
 		return -1;
+	cache_name(ex, name, sizeof(name));
+	/* A plan says where to put jumps into the program's text: only one
+	 * that this uid wrote is followed. */
+	fd = sp_trust_file(cache_dfd, name, &id);
+	if (fd < 0) {
+		if (sp_trust_what(fd))
+			note("site cache %s %s (owner uid %u, mode %04o): ignored", name,
+			     sp_trust_what(fd), id.uid, id.mode & 07777);
+		return -1;
+	}
 	n = read(fd, buf, sizeof(cache_buf));
 	close(fd);
 	/* A full buffer may be a longer file: decode instead (it is rewritten). */
@@ -712,21 +720,25 @@ static int cache_read(const struct exe *ex, struct sites *out)
 
 static void cache_write(const struct exe *ex, const struct sites *s)
 {
-	char path[700], tmp[720], dir[700];
+	char name[96], tmp[120];
 	FILE *f;
-	char *slash;
+	int fd;
 
-	cache_path(ex, path, sizeof(path));
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
+	if (cache_dfd < 0)
 		return;
-	*slash = '\0';
-	mkdir(dir, 0700);
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	f = fopen(tmp, "we");
-	if (!f)
+	cache_name(ex, name, sizeof(name));
+	snprintf(tmp, sizeof(tmp), ".%s.", name);
+	if (sp_trust_tmpname(tmp, sizeof(tmp), tmp) < 0)
 		return;
+	fd = openat(cache_dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlinkat(cache_dfd, tmp, 0);
+		return;
+	}
 	fprintf(f, "startpath-sites 2 %s %s\n", ex->build_id, ex->path);
 	for (size_t i = 0; i < s->n; i++) {
 		fprintf(f, "site %llx %u %u ", (unsigned long long)s->v[i].win, s->v[i].len,
@@ -735,8 +747,8 @@ static void cache_write(const struct exe *ex, const struct sites *s)
 			fprintf(f, "%02x", s->v[i].bytes[k]);
 		fputc('\n', f);
 	}
-	if (fclose(f) != 0 || REAL(rename)(tmp, path) < 0)
-		unlink(tmp);
+	if (fclose(f) != 0 || renameat(cache_dfd, tmp, cache_dfd, name) < 0)
+		unlinkat(cache_dfd, tmp, 0);
 }
 
 /* ---- patching ---- */
@@ -774,6 +786,11 @@ static unsigned rewrite_exe(struct exe *ex)
 		snprintf(ex->build_id, sizeof(ex->build_id), "none");
 	}
 	hit = strcmp(ex->build_id, "none") != 0 && cache_read(ex, &s) == 0;
+	if (hit && stub_mismatches(s.v, s.n, ex->bias, ex->text_lo, ex->text_hi)) {
+		note("%s: the cached plan does not match its text; decoded again", ex->path);
+		s.n = 0;
+		hit = 0;
+	}
 	if (!hit) {
 		if (!memmem((const void *)ex->text_lo, ex->text_hi - ex->text_lo, "\x0f\x05", 2)) {
 			s.n = 0;
@@ -810,7 +827,7 @@ unsigned sp_rewrite_static(const struct sp_rewrite_req *rq)
 	stub_pre = rq->entry_pre;
 	stub_post = rq->entry_post;
 	stub_child = rq->entry_child;
-	cache_dir = rq->cache_dir;
+	cache_dfd = rq->cache_dfd;
 	ex.bias = rq->bias;
 	ex.text_lo = rq->text_lo;
 	ex.text_hi = rq->text_hi;
@@ -822,7 +839,28 @@ unsigned sp_rewrite_static(const struct sp_rewrite_req *rq)
 	return rewrite_exe(&ex);
 }
 #else
-void sp_raw_setup(void)
+/* The cache directory: STARTPATH_CACHE, else .sites in the output
+ * directory dfd; -1 (decode every time, write nothing) if it is not ours
+ * alone. */
+static int open_cache(int dfd)
+{
+	struct sp_trust_id id = { 0 };
+	long fd = sp_s.cache[0] ? sp_trust_dir(AT_FDCWD, sp_s.cache, 1, &id)
+				: sp_trust_dir(dfd, ".sites", 1, &id);
+
+	if (fd < 0) {
+		const char *what = sp_trust_what(fd);
+
+		sp_say_once(SP_MSG_CACHE, "site cache %s%s %s (owner uid %u, mode %04o); syscall "
+			    "sites are decoded without it", sp_s.cache[0] ? sp_s.cache : sp_s.dir,
+			    sp_s.cache[0] ? "" : "/.sites", what ? what : strerror((int)-fd), id.uid,
+			    id.mode & 07777);
+		return -1;
+	}
+	return (int)fd;
+}
+
+void sp_raw_setup(int dfd)
 {
 	static const int nrs[] = {
 		SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_clone, SYS_clone3,
@@ -831,10 +869,9 @@ void sp_raw_setup(void)
 		SYS_mount_setattr, SYS_mkdir, SYS_mkdirat, SYS_rename, SYS_renameat,
 		SYS_renameat2, SYS_exit_group,
 	};
-	const char *env = getenv("STARTPATH_RAW");
 	struct exe ex = { 0 };
 
-	if (env && strcmp(env, "0") == 0)
+	if (sp_s.raw_off)
 		return;
 
 	sp_raw_init_keys();
@@ -844,10 +881,13 @@ void sp_raw_setup(void)
 	stub_pre = (uint64_t)sp_raw_entry_pre;
 	stub_post = (uint64_t)sp_raw_entry_post;
 	stub_child = 0;
-	cache_dir = sp_s.dir;
 	ex.path = sp_exe();
 	ex.file = "/proc/self/exe";
 	dl_iterate_phdr(phdr_cb, &ex);
+	cache_dfd = ex.text_lo ? open_cache(dfd) : -1;
 	rewrite_exe(&ex);
+	if (cache_dfd >= 0)
+		close(cache_dfd);
+	cache_dfd = -1;
 }
 #endif

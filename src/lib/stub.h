@@ -170,6 +170,21 @@ static inline int stub_ok(const struct site *x, uint64_t w, uint64_t text_lo, ui
 	return same; /* else not what was decoded: leave it */
 }
 
+/* How many of a cached plan's n sites do not hold, at bias, the bytes the
+ * plan says (a SYSCALL at its offset among them): a plan for another
+ * binary, or not one we wrote.  0: every site matches. */
+static inline size_t stub_mismatches(const struct site *v, size_t n, uint64_t bias,
+				     uint64_t text_lo, uint64_t text_hi)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bad += v[i].sys + 2u > v[i].len || v[i].bytes[v[i].sys] != 0x0f ||
+		       v[i].bytes[v[i].sys + 1] != 0x05 ||
+		       !stub_ok(&v[i], v[i].win + bias, text_lo, text_hi);
+	return bad;
+}
+
 static inline int stub_apply(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
 			     uint64_t text_hi, int text, const struct stub_cfg *c,
 			     unsigned *done)

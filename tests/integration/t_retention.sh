@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Retention: files of processes that are gone are removed once older than
 # STARTPATH_KEEP_AGE, oldest first beyond STARTPATH_KEEP_MB or
-# STARTPATH_KEEP_PROCS; a running
-# process keeps its files; at most one scan every 10 s.
+# STARTPATH_KEEP_PROCS; a running process keeps its files, also when the
+# scan runs in another pid namespace (whose kill() cannot see it); at most
+# one scan every 10 s; a FIFO or a link never stops or steers it.
 . "$(dirname "$0")/lib.sh"
 O="$TMP/out"
 mkdir -p "$O"
@@ -13,7 +14,19 @@ now=$(ls "$TMP/clock" | sed -n 's/^[0-9]*-\([0-9]*\)\.ring$/\1/p' | head -1)
 dead=$(((1 << 22) + 1000)); while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
 old=$((now - 120 * 1000000000))
 recent=$((now - 10 * 1000000000))
-mk() { fallocate -l "$2" "$O/$1.ring" 2>/dev/null || head -c "$2" /dev/zero >"$O/$1.ring"; echo '{}' >"$O/$1.json"; }
+NS=$(stat -L -c %i /proc/self/ns/pid)
+# mk PID-TLOAD SIZE [mkring options]: a ring as the library writes it, of a
+# process of this pid namespace unless the options say otherwise.
+mk() {
+	local name=$1 size=$2; shift 2
+	python3 "$TOP/tests/integration/mkring.py" "$O/$name.ring" --pid "${name%%-*}" \
+		--t-load "${name#*-}" --pidns "$NS" --size "$(numfmt --from=iec "$size")" "$@" ||
+		fail "mkring $name"
+	fallocate -l "$size" "$O/$name.ring" 2>/dev/null ||
+		head -c "$(numfmt --from=iec "$size")" /dev/zero | dd of="$O/$name.ring" bs=64k seek=1 \
+			conv=notrunc 2>/dev/null
+	echo '{}' >"$O/$name.json"
+}
 mk "$dead-$old" 1M          # gone, 2 min old: removed
 mk "$dead-$recent" 1M       # gone, 10 s old: kept (age 1 min)
 mk "$$-$old" 1M             # this shell, running: kept
@@ -45,3 +58,37 @@ mk "$dead-$old" 1M
 STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
 [ -e "$O/$dead-$old.ring" ] || fail "scanned again within 10 s"
 ok "at most one scan every 10 s"
+# Across pid namespaces (an OCI hook, `unshare -p -f`): kill() there cannot
+# see a process of the host, so a running host process's files stay; a
+# process of another namespace goes only once its ring says it exited.
+rm -rf "$O"; mkdir -p "$O"
+sleep 30 & live=$!
+mk "$live-$old" 1M
+mk "$dead-$((old + 1))" 1M --pidns 4026531111
+mk "$dead-$((old + 2))" 1M --pidns 4026531111 --exited
+if [ "$(id -u)" -eq 0 ]; then
+	STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" unshare -p -f "$PROGS/ctor_main" >/dev/null ||
+		fail "traced program in a new pid namespace failed"
+	[ -e "$O/$live-$old.ring" ] || fail "a scan in another pid namespace removed a running process's ring"
+	ok "a scan in another pid namespace keeps a running process's files"
+fi
+rm -f "$O/.retention"
+STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+[ -e "$O/$live-$old.ring" ] || fail "a running process's ring removed"
+[ -e "$O/$dead-$((old + 1)).ring" ] || fail "a ring of another namespace's pid removed without knowing"
+[ ! -e "$O/$dead-$((old + 2)).ring" ] || fail "an exited process of another namespace kept"
+kill $live 2>/dev/null; wait $live 2>/dev/null
+ok "another namespace's pid: kept until its ring says it exited"
+# A FIFO as the stamp, a FIFO and a link named like rings: no traced process
+# blocks, nothing is followed or removed but plain files.
+rm -rf "$O"; mkdir -p "$O"
+mkfifo "$O/.retention" "$O/$dead-$old.ring"
+ln -s /etc/passwd "$O/$dead-$((old + 1)).ring"
+timeout 10 env STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null ||
+	fail "a FIFO named .retention blocked a traced process (exit $?)"
+rm "$O/.retention"
+timeout 10 env STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null ||
+	fail "a FIFO named like a ring blocked the scan (exit $?)"
+[ -p "$O/$dead-$old.ring" ] && [ -L "$O/$dead-$((old + 1)).ring" ] && [ -s /etc/passwd ] ||
+	fail "retention removed or followed what is not a plain file"
+ok "FIFOs and links in the directory: nothing blocks, nothing followed"

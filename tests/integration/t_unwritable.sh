@@ -35,7 +35,7 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
 	# 64 KiB: the first rings fit, then one cannot be made (said once), and
 	# no program sees a SIGBUS or a changed exit code.
 	mkdir -p "$TMP/tiny" "$TMP/mnt" "$TMP/grown"
-	out=$(unshare -m sh -c "mount -t tmpfs -o size=3m tiny '$TMP/tiny' &&
+	out=$(unshare -m sh -c "mount -t tmpfs -o size=3m,mode=0700 tiny '$TMP/tiny' &&
 		{ dd if=/dev/zero of='$TMP/tiny/fill' bs=64k 2>/dev/null; truncate -s -64K '$TMP/tiny/fill'; } &&
 		STARTPATH_DIR='$TMP/tiny' LD_PRELOAD='$LIB' '$PROGS/forkexec' chain 20; echo rc=\$?" 2>"$TMP/err")
 	[ "$out" = "rc=20" ] || fail "full tmpfs: $out ($(head -3 "$TMP/err"))"
@@ -47,7 +47,7 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
 	# the records with no page to go to are dropped and counted, the
 	# program runs as without the library, and the map shows the loss.
 	want=$(unshare -m "$PROGS/threads_mount" "$TMP/mnt" 16 50)
-	out=$(unshare -m sh -c "mount -t tmpfs -o size=1m tiny '$TMP/tiny' &&
+	out=$(unshare -m sh -c "mount -t tmpfs -o size=1m,mode=0700 tiny '$TMP/tiny' &&
 		STARTPATH_RING=8192 STARTPATH_DIR='$TMP/tiny' LD_PRELOAD='$LIB' '$PROGS/threads_mount' '$TMP/mnt' 16 50 \
 			fill '$TMP/tiny/fill'; echo rc=\$?
 		cp '$TMP'/tiny/*.ring '$TMP/grown/' 2>/dev/null" 2>"$TMP/err") ||:

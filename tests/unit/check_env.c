@@ -39,17 +39,64 @@ START_TEST(test_null_env)
 }
 END_TEST
 
-START_TEST(test_existing_kept)
+START_TEST(test_ours_already_there)
 {
-	char *envp[] = { "PATH=/bin", "STARTPATH_DIR=/elsewhere",
-			 "LD_PRELOAD=/lib/libstartpath.so", NULL };
+	char *envp[] = { "PATH=/bin", "STARTPATH_DIR=/out", "LD_PRELOAD=/lib/libstartpath.so",
+			 NULL };
 	char *out[8];
 	char buf[256];
 
 	ck_assert_int_eq(sp_env_merge(envp, ours, out, 8, buf, sizeof(buf)), 0);
-	ck_assert_str_eq(find(out, "STARTPATH_DIR"), "/elsewhere"); /* child's own wins */
+	ck_assert_str_eq(find(out, "STARTPATH_DIR"), "/out");
 	ck_assert_str_eq(find(out, "PATH"), "/bin");
 	ck_assert_ptr_null(out[3]);
+}
+END_TEST
+
+/* What the environment became after load (runc copies an image's variables
+ * into its own) never steers a child: other STARTPATH_* values and names are
+ * replaced by ours or left out. */
+START_TEST(test_settings_after_load_ignored)
+{
+	char *envp[] = { "PATH=/bin", "STARTPATH_DIR=/elsewhere",
+			 "STARTPATH_EXEC=/proc/self/cwd/evil", "STARTPATH_LOG=/etc/cron.d/x",
+			 "LD_PRELOAD=/lib/libstartpath.so", NULL };
+	char *out[8];
+	char buf[256];
+
+	ck_assert_int_eq(sp_env_merge(envp, ours, out, 8, buf, sizeof(buf)), 4);
+	ck_assert_str_eq(find(out, "STARTPATH_DIR"), "/out");
+	ck_assert_ptr_null(find(out, "STARTPATH_EXEC"));
+	ck_assert_ptr_null(find(out, "STARTPATH_LOG"));
+	ck_assert_str_eq(find(out, "PATH"), "/bin");
+	ck_assert_str_eq(find(out, "LD_PRELOAD"), "/lib/libstartpath.so");
+	ck_assert_ptr_null(out[3]);
+}
+END_TEST
+
+/* Into a container: ours go, the container's own stay. */
+START_TEST(test_strip)
+{
+	char *envp[] = { "PATH=/bin", "STARTPATH_DIR=/out", "STARTPATH_DEBUG=2",
+			 "LD_PRELOAD=/lib/libstartpath.so", NULL };
+	char *envp2[] = { "LD_PRELOAD=/lib/a.so:/lib/libstartpath.so /lib/b.so",
+			  "STARTPATH_DIR=/theirs", NULL };
+	char *envp3[] = { "HOME=/", NULL };
+	char *out[8];
+	char buf[256];
+
+	ck_assert_int_eq(sp_env_strip(envp, ours, "/lib/libstartpath.so", out, 8, buf,
+				      sizeof(buf)), 2);
+	ck_assert_str_eq(out[0], "PATH=/bin");
+	ck_assert_str_eq(out[1], "STARTPATH_DEBUG=2"); /* not one of ours */
+	ck_assert_ptr_null(out[2]);
+	ck_assert_int_eq(sp_env_strip(envp2, ours, "/lib/libstartpath.so", out, 8, buf,
+				      sizeof(buf)), 1);
+	ck_assert_str_eq(find(out, "LD_PRELOAD"), "/lib/a.so:/lib/b.so");
+	ck_assert_str_eq(find(out, "STARTPATH_DIR"), "/theirs");
+	ck_assert_int_eq(sp_env_strip(envp3, ours, "/lib/libstartpath.so", out, 8, buf,
+				      sizeof(buf)), 0);
+	ck_assert_int_eq(sp_env_strip(envp2, ours, "/lib/libstartpath.so", out, 8, buf, 12), -1);
 }
 END_TEST
 
@@ -106,7 +153,9 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, test_empty_env_gets_ours);
 	tcase_add_test(tc, test_null_env);
-	tcase_add_test(tc, test_existing_kept);
+	tcase_add_test(tc, test_ours_already_there);
+	tcase_add_test(tc, test_settings_after_load_ignored);
+	tcase_add_test(tc, test_strip);
 	tcase_add_test(tc, test_preload_prepended);
 	tcase_add_test(tc, test_preload_listed_not_substring);
 	tcase_add_test(tc, test_too_small);
