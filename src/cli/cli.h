@@ -96,8 +96,15 @@ void sp_html_tail(FILE *f);
 void sp_html_map(FILE *f, const struct sp_map *m);
 void sp_html_boxes(FILE *f, const char *const *names, double *const *samples, const size_t *n,
 		   size_t nphases);
+/* s as HTML text (also safe inside a quoted attribute). */
+void sp_html_esc(FILE *f, const char *s);
 void sp_html_diffbars(FILE *f, const char *const *names, const double *before,
 		      const double *after, const int *regressed, size_t nphases);
+
+/* The whole of a regular file (at most max bytes), NUL-terminated, in
+ * malloc'ed memory; NULL with errno (EINVAL: not a regular file, such as
+ * a FIFO, which is never waited on; EFBIG: over max). */
+char *sp_read_file(const char *path, size_t max, size_t *len);
 
 /* Messages: "startpath: ..." on stderr. */
 void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

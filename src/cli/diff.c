@@ -50,39 +50,19 @@ void sp_bench_free(struct bench *b)
 
 int sp_bench_load(const char *path, struct bench *b)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0, cap = 0;
+	char *text;
+	size_t len = 0;
 	cJSON *root = NULL, *phases, *it;
 	const cJSON *schema;
 	size_t idx = 0;
 	int rc = -1;
 
 	memset(b, 0, sizeof(*b));
-	if (!f) {
-		sp_err("diff: %s: %s", path, strerror(errno));
+	text = sp_read_file(path, 256u << 20, &len);
+	if (!text) {
+		sp_err("diff: %s: %s", path, errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		size_t r;
-
-		if (len + 4097 > cap) {
-			char *g = realloc(text, cap = cap ? cap * 2 : 65536);
-
-			if (!g || cap > (256u << 20)) {
-				free(g ? g : text);
-				fclose(f);
-				sp_err("diff: %s: too large", path);
-				return -1;
-			}
-			text = g;
-		}
-		r = fread(text + len, 1, cap - len - 1, f);
-		len += r;
-		if (!r)
-			break;
-	}
-	fclose(f);
 	root = cJSON_ParseWithLength(text, len);
 	free(text);
 	if (!root) {
@@ -238,7 +218,10 @@ int sp_cmd_diff(int argc, char **argv)
 	} else if (html) {
 		sp_html_head(stdout, "startpath diff");
 		printf("<h1>startpath diff</h1>\n<p>before: ");
-		printf("%s, after: %s</p>\n", argv[optind], argv[optind + 1]);
+		sp_html_esc(stdout, argv[optind]);
+		printf(", after: ");
+		sp_html_esc(stdout, argv[optind + 1]);
+		printf("</p>\n");
 	} else {
 		printf("%-18s %11s %11s %9s %9s  %s\n", "PHASE (ms)", "BASE", "NEW", "CHANGE", "P",
 		       "VERDICT");

@@ -342,34 +342,15 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
  * something else); -1 after an error was said. */
 static int load_report(const char *path, struct sp_dataset *ds)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = NULL, err[256];
-	size_t len = 0, cap = 0, i = 0;
+	char *text, err[256];
+	size_t len = 0, i = 0;
 	cJSON *root, *procs, *it;
 	const cJSON *schema;
 
 	memset(ds, 0, sizeof(*ds));
-	if (!f)
+	text = sp_read_file(path, 512u << 20, &len);
+	if (!text)
 		return 1;
-	for (;;) {
-		size_t r;
-
-		if (len + 4097 > cap) {
-			char *g = realloc(text, cap = cap ? cap * 2 : 65536);
-
-			if (!g || cap > (512u << 20)) {
-				free(g ? g : text);
-				fclose(f);
-				return 1;
-			}
-			text = g;
-		}
-		r = fread(text + len, 1, cap - len - 1, f);
-		len += r;
-		if (!r)
-			break;
-	}
-	fclose(f);
 	root = cJSON_ParseWithLength(text, len);
 	free(text);
 	schema = root ? cJSON_GetObjectItemCaseSensitive(root, "schema") : NULL;

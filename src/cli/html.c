@@ -18,7 +18,7 @@
 #define LANE 28.0
 #define LEFT 230.0
 
-static void esc(FILE *f, const char *s)
+void sp_html_esc(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -26,9 +26,35 @@ static void esc(FILE *f, const char *s)
 		case '>': fputs("&gt;", f); break;
 		case '&': fputs("&amp;", f); break;
 		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
 		default: fputc(*s, f);
 		}
 	}
+}
+
+/* s escaped for HTML text and attributes, in one of a few rotating static
+ * buffers (a name is printed at most twice in one fprintf); cut at 1 KiB.
+ * Every name that came from a file (phases, profiles) goes through this or
+ * sp_html_esc(): a bench file is input like any other. */
+static const char *h(const char *s)
+{
+	static char bufs[4][1024];
+	static unsigned next;
+	char *b = bufs[next++ % 4], *p = b, *end = b + sizeof(bufs[0]) - 7;
+
+	for (; s && *s && p < end; s++) {
+		const char *r = *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;"
+			      : *s == '"' ? "&quot;" : *s == '\'' ? "&#39;" : NULL;
+
+		if (r) {
+			memcpy(p, r, strlen(r));
+			p += strlen(r);
+		} else {
+			*p++ = *s;
+		}
+	}
+	*p = '\0';
+	return b;
 }
 
 void sp_html_head(FILE *f, const char *title)
@@ -36,7 +62,7 @@ void sp_html_head(FILE *f, const char *title)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'; img-src data:\">\n<title>", f);
-	esc(f, title);
+	sp_html_esc(f, title);
 	fputs("</title>\n<style>\n"
 	      "body{font:14px system-ui,sans-serif;margin:24px;color:#222}\n"
 	      "h1{font-size:20px} h2{font-size:16px;margin-top:28px}\n"
@@ -79,18 +105,18 @@ void sp_html_map(FILE *f, const struct sp_map *m)
 	scale = (W - LEFT - 20) / (double)(end > m->t0 ? end - m->t0 : 1);
 	height = (int)(lanes * LANE + 40);
 	fputs("<h2>Start Path Map: container ", f);
-	esc(f, m->container_id);
-	fprintf(f, " (%s) &mdash; %.3f ms</h2>\n", m->profile, (double)total / 1e6);
+	sp_html_esc(f, m->container_id);
+	fprintf(f, " (%s) &mdash; %.3f ms</h2>\n", h(m->profile), (double)total / 1e6);
 	fprintf(f, "<svg class=\"gantt\" width=\"%.0f\" height=\"%d\" "
 		   "xmlns=\"http://www.w3.org/2000/svg\">\n", W, height);
 	for (int l = 0; l < lanes; l++) {
 		const struct sp_proc *p = m->procs[l];
 
 		fprintf(f, "<text class=\"lane\" x=\"4\" y=\"%.0f\">", 20 + l * LANE + 14);
-		esc(f, sp_proc_comm(p));
+		sp_html_esc(f, sp_proc_comm(p));
 		if (p->argc > 1) {
 			fputc(' ', f);
-			esc(f, p->argv[1]);
+			sp_html_esc(f, p->argv[1]);
 		}
 		fprintf(f, " [%d]</text>\n", p->host_pid ? p->host_pid : p->pid);
 	}
@@ -115,24 +141,24 @@ void sp_html_map(FILE *f, const struct sp_map *m)
 		fprintf(f, "<rect class=\"bar%s%s%s\" data-phase=\"%s\" x=\"%.1f\" y=\"%.1f\" "
 			   "width=\"%.1f\" height=\"%d\"><title>",
 			ph->parent ? " sub" : "", ph->section ? " teardown" : "",
-			ph->bottleneck ? " bottleneck" : "", ph->name, x, y, w, ph->parent ? 10 : 22);
-		fprintf(f, "%s: %.3f ms", ph->name, (double)dur / 1e6);
+			ph->bottleneck ? " bottleneck" : "", h(ph->name), x, y, w, ph->parent ? 10 : 22);
+		fprintf(f, "%s: %.3f ms", h(ph->name), (double)dur / 1e6);
 		if (!ph->section && total)
 			fprintf(f, " (%.1f%%)", 100.0 * (double)dur / (double)total);
 		fputs(" &#10;", f);
-		esc(f, ph->proc ? sp_proc_comm(ph->proc) : "?");
+		sp_html_esc(f, ph->proc ? sp_proc_comm(ph->proc) : "?");
 		if (ph->span) {
 			fputs(" &#10;", f);
-			esc(f, sp_call_info(ph->span->call)->name);
+			sp_html_esc(f, sp_call_info(ph->span->call)->name);
 			if (ph->span->nstr && ph->span->strs[0]) {
 				fputc(' ', f);
-				esc(f, ph->span->strs[0]);
+				sp_html_esc(f, ph->span->strs[0]);
 			}
 		}
 		fputs("</title></rect>\n", f);
 		if (w > 70 && !ph->parent)
 			fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 3,
-				y + 15, ph->name);
+				y + 15, h(ph->name));
 	}
 	fputs("</svg>\n<table><tr><th>phase</th><th>start (ms)</th><th>duration (ms)</th>"
 	      "<th>share</th><th>process</th></tr>\n", f);
@@ -140,7 +166,7 @@ void sp_html_map(FILE *f, const struct sp_map *m)
 		const struct sp_map_phase *ph = &m->phases[i];
 
 		fprintf(f, "<tr%s><td>%s%s%s</td>", ph->bottleneck ? " class=\"bottleneck\"" : "",
-			ph->parent ? "&nbsp;&nbsp;" : "", ph->section ? "(teardown) " : "", ph->name);
+			ph->parent ? "&nbsp;&nbsp;" : "", ph->section ? "(teardown) " : "", h(ph->name));
 		if (!ph->seen) {
 			fputs("<td colspan=\"4\">not seen</td></tr>\n", f);
 			continue;
@@ -150,7 +176,7 @@ void sp_html_map(FILE *f, const struct sp_map *m)
 		if (!ph->section && total)
 			fprintf(f, "%.1f%%", 100.0 * (double)(ph->t1 - ph->t0) / (double)total);
 		fputs("</td><td>", f);
-		esc(f, ph->proc ? sp_proc_comm(ph->proc) : "?");
+		sp_html_esc(f, ph->proc ? sp_proc_comm(ph->proc) : "?");
 		fprintf(f, "%s</td></tr>\n", ph->bottleneck ? " &larr; bottleneck" : "");
 	}
 	fprintf(f, "<tr><td>total</td><td></td><td>%.3f</td><td></td><td></td></tr></table>\n",
@@ -184,13 +210,13 @@ void sp_html_boxes(FILE *f, const char *const *names, double *const *samples, co
 		q3 = sp_quantile(v, n[i], 0.75);
 		free(v);
 		fprintf(f, "<text class=\"lane\" x=\"4\" y=\"%.0f\">", y + 14);
-		esc(f, names[i]);
+		sp_html_esc(f, names[i]);
 		fprintf(f, "</text>\n<line class=\"whisker\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
 			LEFT + s.min * sc, y + 10, LEFT + s.max * sc, y + 10);
 		fprintf(f, "<rect class=\"box\" data-phase=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 			   "height=\"20\"><title>%s: median %.3f ms, p25 %.3f, p75 %.3f, min %.3f, "
 			   "max %.3f (n=%zu)</title></rect>\n",
-			names[i], LEFT + q1 * sc, y, fmax(1, (q3 - q1) * sc), names[i], s.median / 1e6,
+			h(names[i]), LEFT + q1 * sc, y, fmax(1, (q3 - q1) * sc), h(names[i]), s.median / 1e6,
 			q1 / 1e6, q3 / 1e6, s.min / 1e6, s.max / 1e6, s.n);
 		fprintf(f, "<line class=\"median\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
 			LEFT + s.median * sc, y, LEFT + s.median * sc, y + 20);
@@ -217,14 +243,14 @@ void sp_html_diffbars(FILE *f, const char *const *names, const double *before,
 		double sc = (W - LEFT - 90) / maxv, y = 10 + (double)i * 34;
 
 		fprintf(f, "<text class=\"lane\" x=\"4\" y=\"%.0f\">", y + 16);
-		esc(f, names[i]);
+		sp_html_esc(f, names[i]);
 		fprintf(f, "</text>\n<rect class=\"before\" x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" height=\"13\">"
 			   "<title>%s before: %.3f ms</title></rect>\n", LEFT, y, fmax(1, before[i] * sc),
-			names[i], before[i] / 1e6);
+			h(names[i]), before[i] / 1e6);
 		fprintf(f, "<rect class=\"after%s\" data-phase=\"%s\" x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" "
 			   "height=\"13\"><title>%s after: %.3f ms%s</title></rect>\n",
-			regressed[i] ? " regression" : "", names[i], LEFT, y + 14, fmax(1, after[i] * sc),
-			names[i], after[i] / 1e6, regressed[i] ? " (REGRESSION)" : "");
+			regressed[i] ? " regression" : "", h(names[i]), LEFT, y + 14, fmax(1, after[i] * sc),
+			h(names[i]), after[i] / 1e6, regressed[i] ? " (REGRESSION)" : "");
 		fprintf(f, "<text class=\"tick\" x=\"%.0f\" y=\"%.0f\">%.3f &rarr; %.3f ms%s</text>\n",
 			LEFT + fmax(before[i], after[i]) * sc + 6, y + 20, before[i] / 1e6, after[i] / 1e6,
 			regressed[i] ? " REGRESSION" : "");

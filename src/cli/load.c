@@ -9,10 +9,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "procjson.h"
 #include "ring.h"
@@ -28,34 +30,52 @@ void sp_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static char *read_file(const char *path, size_t *len)
+char *sp_read_file(const char *path, size_t max, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	struct stat st;
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
+	/* Never a FIFO or a device: a reader would wait on it for ever. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return NULL;
+	}
 	for (;;) {
+		ssize_t r;
+
 		if (n + 4096 + 1 > cap) {
 			char *g;
 
 			cap = cap ? cap * 2 : 65536;
-			if (cap > (256u << 20) || !(g = realloc(buf, cap))) {
+			if (cap > max || !(g = realloc(buf, cap))) {
 				free(buf);
-				fclose(f);
+				close(fd);
 				errno = EFBIG;
 				return NULL;
 			}
 			buf = g;
 		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
 
-		n += r;
+			free(buf);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
 		if (r == 0)
 			break;
+		n += (size_t)r;
 	}
-	fclose(f);
+	close(fd);
 	buf[n] = '\0';
 	*len = n;
 	return buf;
@@ -83,7 +103,7 @@ static void load_run(struct sp_dataset *ds)
 	cJSON *j;
 
 	snprintf(path, sizeof(path), "%s/run.json", ds->dir);
-	text = read_file(path, &len);
+	text = sp_read_file(path, 256u << 20, &len);
 	if (!text)
 		return;
 	j = cJSON_ParseWithLength(text, len);
@@ -121,9 +141,10 @@ static int load_one(struct sp_dataset *ds, const char *base, int have_json, int 
 		char *text;
 
 		snprintf(path, sizeof(path), "%s/%s.json", ds->dir, base);
-		text = read_file(path, &len);
+		text = sp_read_file(path, 256u << 20, &len);
 		if (!text) {
-			sp_err("%s: %s; skipped", path, strerror(errno));
+			sp_err("%s: %s; skipped", path,
+			       errno == EINVAL ? "not a regular file" : strerror(errno));
 		} else if (sp_proc_from_json(text, len, &pj, err, sizeof(err)) < 0) {
 			sp_err("%s: %s; skipped", path, err);
 		} else {

@@ -4,6 +4,7 @@
  * Start Path Map) and `startpath report` (print the map of a directory).
  */
 #include "cli.h"
+#include "trust.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -406,29 +407,73 @@ int sp_find_lib(char *out, size_t len)
 	return -1;
 }
 
-/* Make dir, remove startpath files of an earlier run from it. */
+/* Is name one of the files startpath makes in an output directory: a
+ * ring or per-process JSON ("<pid>-<ns>.ring|json"), the JSON's temporary
+ * file (".<pid>-<ns>.<16 hex>.tmp"), run.json or the retention stamp? */
+static int own_file(const char *name)
+{
+	const char *p = name;
+	size_t l;
+
+	if (strcmp(name, "run.json") == 0 || strcmp(name, ".retention") == 0)
+		return 1;
+	if (*p == '.')
+		p++;
+	l = strspn(p, "0123456789");
+	if (!l || p[l] != '-')
+		return 0;
+	p += l + 1;
+	l = strspn(p, "0123456789");
+	if (!l)
+		return 0;
+	p += l;
+	if (name[0] != '.')
+		return strcmp(p, ".ring") == 0 || strcmp(p, ".json") == 0;
+	return strncmp(p, ".json.", 6) == 0 && strspn(p + 6, "0123456789abcdef") == 16 &&
+	       strcmp(p + 22, ".tmp") == 0;
+}
+
+/* Make dir, remove startpath files of an earlier run from it (its own
+ * files only: a project directory keeps its package.json).  The library
+ * records only into a directory of this user's that nobody else can write:
+ * say so now rather than record nothing. */
 int sp_prepare_dir(const char *dir)
 {
-	DIR *d;
+	struct sp_trust_id id = { 0 };
 	struct dirent *e;
 	int removed = 0;
+	long fd;
+	DIR *d;
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		sp_err("run: cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	d = opendir(dir);
+	fd = sp_trust_dir(AT_FDCWD, dir, 0, &id);
+	if (fd < 0) {
+		if (sp_trust_what(fd))
+			sp_err("run: output directory %s %s (owner uid %u, mode %04o): the library "
+			       "records only into a directory of uid %u that nobody else can write; "
+			       "choose another with -o", dir, sp_trust_what(fd), id.uid,
+			       id.mode & 07777, (unsigned)geteuid());
+		else
+			sp_err("run: %s: %s", dir, strerror((int)-fd));
+		return -1;
+	}
+	d = fdopendir((int)fd);
 	if (!d) {
 		sp_err("run: %s: %s", dir, strerror(errno));
+		close((int)fd);
 		return -1;
 	}
 	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		int ours = strcmp(e->d_name, "run.json") == 0 ||
-			   (l > 5 && (strcmp(e->d_name + l - 5, ".ring") == 0 ||
-				      strcmp(e->d_name + l - 5, ".json") == 0));
+		struct stat st;
 
-		if (ours && unlinkat(dirfd(d), e->d_name, 0) == 0)
+		if (!own_file(e->d_name) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
 			removed++;
 	}
 	closedir(d);
@@ -457,7 +502,13 @@ int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int
 	text = cJSON_Print(j);
 	cJSON_Delete(j);
 	snprintf(path, sizeof(path), "%s/run.json", dir);
-	f = fopen(path, "w");
+	{
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (fd >= 0 && !f)
+			close(fd);
+	}
 	if (!f || !text || fputs(text, f) < 0 || fclose(f) != 0) {
 		sp_err("run: cannot write %s: %s", path, strerror(errno));
 		free(text);

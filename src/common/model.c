@@ -75,17 +75,98 @@ static int add_note(struct sp_proc *p, const char *text)
 	return 0;
 }
 
-/* Find the open span this exit closes: same tid and callid, newest first. */
-static struct sp_span *find_open(struct sp_proc *p, const struct sp_record *rec)
-{
-	for (size_t i = p->nspans; i-- > 0;) {
-		struct sp_span *s = &p->spans[i];
+/* ---- open spans by (tid, callid, call) ---- */
 
-		if (!s->has_exit && s->has_enter && s->tid == rec->tid &&
-		    s->callid == rec->callid && s->call == rec->call)
-			return s;
+static size_t key_hash(int tid, uint32_t callid, unsigned call)
+{
+	uint64_t h = ((uint64_t)(uint32_t)tid << 32 | callid) * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)((h ^ (h >> 29) ^ call) * 0xbf58476d1ce4e5b9ULL >> 17);
+}
+
+static int key_is(const struct sp_span *s, int tid, uint32_t callid, unsigned call)
+{
+	return s->tid == tid && s->callid == callid && s->call == call;
+}
+
+/* Grow to twice the size and put every entry back. */
+static int open_grow(struct sp_proc *p)
+{
+	size_t cap = p->open ? (p->openmask + 1) * 2 : 256, *old = p->open, oldcap = p->openmask + 1;
+	size_t *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return -1;
+	p->open = t;
+	p->openmask = cap - 1;
+	for (size_t i = 0; old && i < oldcap; i++) {
+		const struct sp_span *s;
+		size_t j;
+
+		if (!old[i])
+			continue;
+		s = &p->spans[old[i] - 1];
+		for (j = key_hash(s->tid, s->callid, s->call) & p->openmask; t[j];
+		     j = (j + 1) & p->openmask)
+			;
+		t[j] = old[i];
 	}
-	return NULL;
+	free(old);
+	return 0;
+}
+
+/* The slot of the open span with this key, or of the empty slot where it
+ * would go. */
+static size_t open_slot(const struct sp_proc *p, int tid, uint32_t callid, unsigned call)
+{
+	size_t j = key_hash(tid, callid, call) & p->openmask;
+
+	while (p->open[j] && !key_is(&p->spans[p->open[j] - 1], tid, callid, call))
+		j = (j + 1) & p->openmask;
+	return j;
+}
+
+/* Span idx is open.  A newer span with the key of an open one (its exit was
+ * lost) takes its place: an exit closes the newest, as before. */
+static int open_add(struct sp_proc *p, size_t idx)
+{
+	const struct sp_span *s = &p->spans[idx];
+	size_t j;
+
+	if ((!p->open || (p->nopen + 1) * 2 > p->openmask + 1) && open_grow(p) < 0)
+		return -1;
+	j = open_slot(p, s->tid, s->callid, s->call);
+	if (!p->open[j])
+		p->nopen++;
+	p->open[j] = idx + 1;
+	return 0;
+}
+
+/* Take the open span this exit closes out of the table; NULL if none. */
+static struct sp_span *open_take(struct sp_proc *p, const struct sp_record *rec)
+{
+	size_t j, k, idx;
+
+	if (!p->open)
+		return NULL;
+	j = open_slot(p, rec->tid, rec->callid, rec->call);
+	if (!p->open[j])
+		return NULL;
+	idx = p->open[j] - 1;
+	/* Linear probing: shift back the entries the hole would cut off. */
+	p->open[j] = 0;
+	p->nopen--;
+	for (k = (j + 1) & p->openmask; p->open[k]; k = (k + 1) & p->openmask) {
+		const struct sp_span *s = &p->spans[p->open[k] - 1];
+		size_t home = key_hash(s->tid, s->callid, s->call) & p->openmask;
+
+		if (((k - home) & p->openmask) >= ((k - j) & p->openmask)) {
+			p->open[j] = p->open[k];
+			p->open[k] = 0;
+			j = k;
+		}
+	}
+	return &p->spans[idx];
 }
 
 int sp_proc_add_record(struct sp_proc *p, const struct sp_record *rec)
@@ -113,9 +194,11 @@ int sp_proc_add_record(struct sp_proc *p, const struct sp_record *rec)
 		if (rec->call == SP_C_EXECVE || rec->call == SP_C_EXECVEAT ||
 		    rec->call == SP_C_FEXECVE)
 			p->execed = 1; /* cleared again if the exec returns */
-		return sp_proc_add_span(p, &s);
+		if (sp_proc_add_span(p, &s) < 0)
+			return -1;
+		return open_add(p, p->nspans - 1);
 	case SP_K_EXIT:
-		open = find_open(p, rec);
+		open = open_take(p, rec);
 		if (!open) {
 			memset(&s, 0, sizeof(s));
 			s.call = rec->call;
@@ -176,6 +259,9 @@ static int span_cmp(const void *a, const void *b)
 
 void sp_proc_finish(struct sp_proc *p)
 {
+	free(p->open);
+	p->open = NULL;
+	p->openmask = p->nopen = 0;
 	if (p->nspans > 1)
 		qsort(p->spans, p->nspans, sizeof(p->spans[0]), span_cmp);
 }
@@ -261,6 +347,7 @@ void sp_proc_free(struct sp_proc *p)
 	free(p->marks);
 	free(p->notes);
 	free(p->path);
+	free(p->open);
 	memset(p, 0, sizeof(*p));
 }
 

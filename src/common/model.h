@@ -58,12 +58,17 @@ struct sp_proc {
 	size_t nmarks;
 	struct sp_mark *marks;
 	char *notes;       /* library messages, newline-separated, or NULL */
+	/* While records are added: the open spans by (tid, callid, call), an
+	 * open-addressing table of span index + 1 (0: empty slot). */
+	size_t *open, openmask, nopen;
 };
 
 /* Build a process from a mapped ring.  0, or -1 (ENOMEM). */
 int sp_proc_from_ring(const struct sp_ring *r, struct sp_proc *p);
 
-/* Append records to a process being built; then sp_proc_finish. */
+/* Append records to a process being built; then sp_proc_finish.  Each
+ * record costs O(1) on average, whatever the records (an exit pairs with its
+ * enter through a hash table, not a search). */
 int sp_proc_add_record(struct sp_proc *p, const struct sp_record *rec);
 void sp_proc_finish(struct sp_proc *p);
 

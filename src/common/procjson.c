@@ -244,7 +244,10 @@ static int get_int(struct rd *rd, const cJSON *o, const char *name, const char *
 	snprintf(path, sizeof(path), "%s%s", where, name);
 	if (!cJSON_IsNumber(it))
 		return bad(rd, path, "missing or not a number");
-	if (it->valuedouble < (double)lo || it->valuedouble > (double)hi)
+	/* (double)INT64_MAX rounds up to 2^63, which no int64_t holds: the
+	 * cast of that would be undefined. */
+	if (!(it->valuedouble >= (double)lo && it->valuedouble <= (double)hi) ||
+	    it->valuedouble >= 0x1p63 || it->valuedouble < -0x1p63)
 		return bad(rd, path, "out of range");
 	*v = (int64_t)it->valuedouble;
 	return 0;

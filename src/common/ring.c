@@ -159,12 +159,17 @@ int sp_ring_open_file(const char *path, struct sp_ring *r, const char **why)
 	int fd;
 
 	memset(r, 0, sizeof(*r));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		*why = "cannot open";
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || st.st_size < SP_HDR_SIZE) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		*why = "not a regular file";
+		return -1;
+	}
+	if (st.st_size < SP_HDR_SIZE) {
 		close(fd);
 		*why = "file shorter than a ring header";
 		return -1;
