@@ -62,7 +62,7 @@ LIBSO   := $(B)/lib/libstartpath.so
 CLI     := $(B)/bin/startpath
 EXEC    := $(B)/bin/startpath-exec
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-PROGS   := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%)
+PROGS   := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%) $(B)/progs/ids_static
 CTORLIB := $(B)/progs/libctorhook.so
 
 .PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo tsan fuzz soak
@@ -187,6 +187,11 @@ $(B)/progs/libctorhook.so: tests/progs/lib/ctorhook.c
 $(B)/progs/ctor_main: tests/progs/ctor_main.c $(CTORLIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -Wall -o $@ $< -L$(B)/progs -lctorhook -Wl,-rpath,'$$ORIGIN' -lpthread
+
+# A static program (no loader, so no LD_PRELOAD: the launcher's case).
+$(B)/progs/ids_static: tests/progs/ids.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -static -o $@ $<
 
 $(B)/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)

@@ -48,6 +48,15 @@ static long check(long fd, int want_dir, struct sp_trust_id *id)
 	return 0;
 }
 
+/* O_NOFOLLOW|O_DIRECTORY on a symlink says ENOTDIR or ELOOP: which? */
+static int is_link(long at, const char *path)
+{
+	struct stat st;
+
+	return tsys(SYS_newfstatat, at, (long)path, (long)&st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISLNK(st.st_mode);
+}
+
 long sp_trust_dir(long at, const char *path, int create, struct sp_trust_id *id)
 {
 	const long fl = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -59,8 +68,8 @@ long sp_trust_dir(long at, const char *path, int create, struct sp_trust_id *id)
 			return r;
 		fd = tsys(SYS_openat, at, (long)path, fl, 0);
 	}
-	if (fd == -ELOOP)
-		return -SP_TRUST_ETYPE; /* a symlink */
+	if (fd == -ELOOP || fd == -ENOTDIR)
+		return is_link(at, path) ? -SP_TRUST_ETYPE : fd;
 	if (fd < 0)
 		return fd;
 	r = check(fd, 1, id);
@@ -77,7 +86,7 @@ long sp_trust_file(long dfd, const char *name, struct sp_trust_id *id)
 	long r;
 
 	if (fd == -ELOOP)
-		return -SP_TRUST_ETYPE;
+		return -SP_TRUST_ETYPE; /* a symlink */
 	if (fd < 0)
 		return fd;
 	id->ino = 0;
@@ -99,7 +108,7 @@ const char *sp_trust_what(long err)
 	case SP_TRUST_EMOVED:
 		return "was replaced since the process started";
 	case SP_TRUST_ETYPE:
-		return "is not a plain directory or file (a symlink, a FIFO...)";
+		return "is a symbolic link or not a plain directory or file";
 	default:
 		return 0;
 	}

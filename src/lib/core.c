@@ -384,7 +384,10 @@ static int open_dir(int create)
 
 	if (fd >= 0)
 		return (int)fd;
-	if (what)
+	if (fd == -SP_TRUST_ETYPE)
+		sp_say_once(SP_MSG_DIR, "output directory %s %s; not recording: name the directory "
+			    "itself in STARTPATH_DIR", sp_s.dir, what);
+	else if (what)
 		sp_say_once(SP_MSG_DIR, "output directory %s %s (owner uid %u, mode %04o); not "
 			    "recording: give it to uid %u with mode 0700 or 0755, or choose another "
 			    "with STARTPATH_DIR", sp_s.dir, what, sp_s.dirid.uid,

@@ -10,8 +10,11 @@
  * DIR is the library's STARTPATH_DIR (its .sites cache is emptied before
  * each "miss" run, outside the timed part).  With EXECBENCH_LAUNCHER set
  * (startpath-exec), traced runs go through it instead of LD_PRELOAD: the
- * cost of a static program's launched exec.  Prints one line:
- *   CMD plain_us hit_us miss_us   (medians)
+ * cost of a static program's launched exec.  With EXECBENCH_BASELIB set
+ * (another build of libstartpath.so), a fourth mode takes its turn: a hit
+ * with that library, so that two builds are compared in one run.  Prints
+ * one line:
+ *   CMD plain_us hit_us miss_us [base_hit_us]   (medians)
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -97,9 +100,10 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
+	const char *base = getenv("EXECBENCH_BASELIB");
 	char sites[4096];
-	double *t[3];
-	int rounds;
+	double *t[4];
+	int rounds, modes;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: execbench ROUNDS LIB DIR CMD [ARGS...]\n");
@@ -111,18 +115,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(sites, sizeof(sites), "%s/.sites", argv[3]);
-	for (int m = 0; m < 3; m++)
+	modes = base && *base ? 4 : 3;
+	for (int m = 0; m < 4; m++)
 		t[m] = calloc((size_t)rounds, sizeof(double));
 	/* Warm up: page cache, and a cache entry for the first "hit". */
 	run(argv + 4, NULL, NULL);
 	run(argv + 4, argv[2], argv[3]);
+	if (modes == 4)
+		run(argv + 4, base, argv[3]);
 	for (int i = 0; i < rounds; i++) {
-		for (int k = 0; k < 3; k++) {
-			int m = (i + k) % 3;
+		for (int k = 0; k < modes; k++) {
+			int m = (i + k) % modes;
 
 			if (m == 2)
 				empty_dir(sites);
-			t[m][i] = run(argv + 4, m ? argv[2] : NULL, argv[3]);
+			t[m][i] = run(argv + 4, m == 3 ? base : m ? argv[2] : NULL, argv[3]);
 			if (m == 2) /* leave a warm cache for the next hit */
 				run(argv + 4, argv[2], argv[3]);
 		}
@@ -138,7 +145,10 @@ int main(int argc, char **argv)
 				closedir(d);
 		}
 	}
-	printf("%s %.1f %.1f %.1f\n", argv[4], median(t[0], rounds), median(t[1], rounds),
+	printf("%s %.1f %.1f %.1f", argv[4], median(t[0], rounds), median(t[1], rounds),
 	       median(t[2], rounds));
+	if (modes == 4)
+		printf(" %.1f", median(t[3], rounds));
+	printf("\n");
 	return 0;
 }

@@ -67,7 +67,7 @@ mk "$live-$old" 1M
 mk "$dead-$((old + 1))" 1M --pidns 4026531111
 mk "$dead-$((old + 2))" 1M --pidns 4026531111 --exited
 if [ "$(id -u)" -eq 0 ]; then
-	STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" unshare -p -f "$PROGS/ctor_main" >/dev/null ||
+	unshare -p -f env STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null ||
 		fail "traced program in a new pid namespace failed"
 	[ -e "$O/$live-$old.ring" ] || fail "a scan in another pid namespace removed a running process's ring"
 	ok "a scan in another pid namespace keeps a running process's files"
@@ -83,6 +83,7 @@ ok "another namespace's pid: kept until its ring says it exited"
 # blocks, nothing is followed or removed but plain files.
 rm -rf "$O"; mkdir -p "$O"
 mkfifo "$O/.retention" "$O/$dead-$old.ring"
+touch -d '2 hours ago' "$O/.retention" # due for a scan
 ln -s /etc/passwd "$O/$dead-$((old + 1)).ring"
 timeout 10 env STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null ||
 	fail "a FIFO named .retention blocked a traced process (exit $?)"
