@@ -106,6 +106,12 @@ void sp_html_diffbars(FILE *f, const char *const *names, const double *before,
  * a FIFO, which is never waited on; EFBIG: over max). */
 char *sp_read_file(const char *path, size_t max, size_t *len);
 
+/* Write text as dir/name, atomically (a temporary file of a random name,
+ * made O_EXCL|O_NOFOLLOW, renamed), if dir passes the library's checks:
+ * owned by the euid, writable by nobody else, not a link.  0, or -1 with
+ * errno, and *why naming what the checks found (else NULL: see errno). */
+int sp_write_in_dir(const char *dir, const char *name, const char *text, const char **why);
+
 /* Messages: "startpath: ..." on stderr. */
 void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -30,57 +30,6 @@ void sp_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-char *sp_read_file(const char *path, size_t max, size_t *len)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-	if (fd < 0)
-		return NULL;
-	/* Never a FIFO or a device: a reader would wait on it for ever. */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		return NULL;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n + 4096 + 1 > cap) {
-			char *g;
-
-			cap = cap ? cap * 2 : 65536;
-			if (cap > max || !(g = realloc(buf, cap))) {
-				free(buf);
-				close(fd);
-				errno = EFBIG;
-				return NULL;
-			}
-			buf = g;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			free(buf);
-			close(fd);
-			errno = e;
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static int has_suffix(const char *s, const char *suf)
 {
 	size_t a = strlen(s), b = strlen(suf);

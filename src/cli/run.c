@@ -487,9 +487,8 @@ int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int
 		      uint64_t ready_ns)
 {
 	cJSON *j = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(j, "argv");
-	char path[PATH_MAX + 16];
+	const char *why = NULL;
 	char *text;
-	FILE *f;
 
 	cJSON_AddStringToObject(j, "schema", SP_RUN_SCHEMA);
 	for (int i = 0; cmd[i]; i++)
@@ -501,16 +500,9 @@ int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int
 		sp_json_add_u64(j, "ready_ns", ready_ns);
 	text = cJSON_Print(j);
 	cJSON_Delete(j);
-	snprintf(path, sizeof(path), "%s/run.json", dir);
-	{
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-		f = fd >= 0 ? fdopen(fd, "w") : NULL;
-		if (fd >= 0 && !f)
-			close(fd);
-	}
-	if (!f || !text || fputs(text, f) < 0 || fclose(f) != 0) {
-		sp_err("run: cannot write %s: %s", path, strerror(errno));
+	if (!text || sp_write_in_dir(dir, "run.json", text, &why) < 0) {
+		sp_err("run: cannot write %s/run.json: %s", dir,
+		       why ? why : strerror(text ? errno : ENOMEM));
 		free(text);
 		return -1;
 	}

@@ -102,10 +102,10 @@ static void write_span(const char *dir, char **cmd, const char *exe, pid_t pid, 
 		       uint64_t real0, uint64_t t1, int status)
 {
 	struct sp_proc p;
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char name[64];
+	const char *why = NULL;
 	cJSON *j;
 	char *text;
-	FILE *f;
 	int argc = 0;
 
 	memset(&p, 0, sizeof(p));
@@ -126,24 +126,29 @@ static void write_span(const char *dir, char **cmd, const char *exe, pid_t pid, 
 	j = sp_proc_to_json(&p);
 	text = j ? cJSON_PrintUnformatted(j) : NULL;
 	cJSON_Delete(j);
-	snprintf(path, sizeof(path), "%s/%d-%" PRIu64 ".json", dir, pid, t0);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = text ? fopen(tmp, "w") : NULL;
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
+	snprintf(name, sizeof(name), "%d-%" PRIu64 ".json", pid, t0);
+	if (!text || sp_write_in_dir(dir, name, text, &why) < 0) {
 		const char *log = getenv("STARTPATH_LOG");
 		char lp[PATH_MAX];
-		int e = errno;
+		int e = text ? errno : ENOMEM, fd;
 		FILE *l;
 
 		/* The runtime ran: its caller may parse its stderr (go-runc reads
 		 * `runc state` as JSON), so with STARTPATH_LOG set the reason
 		 * goes there or nowhere. */
 		if (!log || !*log) {
-			sp_err("wrap: cannot write %s: %s", path, strerror(e));
+			sp_err("wrap: cannot write %s/%s: %s", dir, name, why ? why : strerror(e));
 		} else if (snprintf(lp, sizeof(lp), "%s.%d", log, (int)getpid()) < (int)sizeof(lp) &&
-			   (l = fopen(lp, "ae")) != NULL) {
-			fprintf(l, "startpath: wrap: cannot write %s: %s\n", path, strerror(e));
-			fclose(l);
+			   (fd = open(lp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+					      O_NONBLOCK, 0600)) >= 0) {
+			l = fdopen(fd, "a");
+			if (l) {
+				fprintf(l, "startpath: wrap: cannot write %s/%s: %s\n", dir, name,
+					why ? why : strerror(e));
+				fclose(l);
+			} else {
+				close(fd);
+			}
 		}
 	}
 	free(text);

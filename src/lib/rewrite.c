@@ -78,7 +78,13 @@ struct exe {
  * also needs the children of memory-sharing clones sent to its own entry. */
 static uint64_t *stub_interest;
 static uint64_t stub_pre, stub_post, stub_child;
-static int cache_dfd = -1; /* the checked cache directory, or -1: none */
+/* Where the plans are: cache_sub (".sites", or "" for cache_dfd itself)
+ * in the checked directory cache_dfd; -1: no cache.  Reading goes through
+ * cache_sub by path: the directory holding it is checked and writable by
+ * nobody else, so only its owner (or root) made what is in it, and the plan
+ * file itself is checked.  Writing, rare, checks cache_sub first. */
+static int cache_dfd = -1;
+static const char *cache_sub = "";
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #ifdef SP_LAUNCHER
@@ -619,6 +625,12 @@ static void cache_name(const struct exe *ex, char *buf, size_t len)
 	snprintf(buf, len, "%s.sites", ex->build_id);
 }
 
+/* The plan's name relative to cache_dfd. */
+static void cache_relpath(const struct exe *ex, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s.sites", cache_sub, *cache_sub ? "/" : "", ex->build_id);
+}
+
 static int hexval(int c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
@@ -679,7 +691,7 @@ static char cache_buf[65536];
 
 static int cache_read(const struct exe *ex, struct sites *out)
 {
-	char name[96], *buf = cache_buf;
+	char name[120], *buf = cache_buf;
 	const char *p, *end, *nl;
 	struct sp_trust_id id;
 	ssize_t n;
@@ -687,7 +699,7 @@ static int cache_read(const struct exe *ex, struct sites *out)
 
 	if (cache_dfd < 0)
 		return -1;
-	cache_name(ex, name, sizeof(name));
+	cache_relpath(ex, name, sizeof(name));
 	/* A plan says where to put jumps into the program's text: only one
 	 * that this uid wrote is followed. */
 	fd = sp_trust_file(cache_dfd, name, &id);
@@ -721,23 +733,29 @@ static int cache_read(const struct exe *ex, struct sites *out)
 static void cache_write(const struct exe *ex, const struct sites *s)
 {
 	char name[96], tmp[120];
+	struct sp_trust_id id = { 0 };
 	FILE *f;
+	long dfd;
 	int fd;
 
 	if (cache_dfd < 0)
 		return;
+	/* The directory the plan goes into: made, or checked, now. */
+	dfd = *cache_sub ? sp_trust_dir(cache_dfd, cache_sub, 1, &id) : cache_dfd;
+	if (dfd < 0)
+		return;
 	cache_name(ex, name, sizeof(name));
 	snprintf(tmp, sizeof(tmp), ".%s.", name);
 	if (sp_trust_tmpname(tmp, sizeof(tmp), tmp) < 0)
-		return;
-	fd = openat(cache_dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		goto out;
+	fd = openat((int)dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return;
+		goto out;
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
-		unlinkat(cache_dfd, tmp, 0);
-		return;
+		unlinkat((int)dfd, tmp, 0);
+		goto out;
 	}
 	fprintf(f, "startpath-sites 2 %s %s\n", ex->build_id, ex->path);
 	for (size_t i = 0; i < s->n; i++) {
@@ -747,8 +765,11 @@ static void cache_write(const struct exe *ex, const struct sites *s)
 			fprintf(f, "%02x", s->v[i].bytes[k]);
 		fputc('\n', f);
 	}
-	if (fclose(f) != 0 || renameat(cache_dfd, tmp, cache_dfd, name) < 0)
-		unlinkat(cache_dfd, tmp, 0);
+	if (fclose(f) != 0 || renameat((int)dfd, tmp, (int)dfd, name) < 0)
+		unlinkat((int)dfd, tmp, 0);
+out:
+	if (dfd != cache_dfd)
+		close((int)dfd);
 }
 
 /* ---- patching ---- */
@@ -839,22 +860,26 @@ unsigned sp_rewrite_static(const struct sp_rewrite_req *rq)
 	return rewrite_exe(&ex);
 }
 #else
-/* The cache directory: STARTPATH_CACHE, else .sites in the output
- * directory dfd; -1 (decode every time, write nothing) if it is not ours
- * alone. */
+/* The cache: STARTPATH_CACHE if it passes the checks (an fd to close),
+ * else .sites in the output directory dfd (checked at load); -1 (decode
+ * every time, write nothing) if STARTPATH_CACHE is not ours alone. */
 static int open_cache(int dfd)
 {
 	struct sp_trust_id id = { 0 };
-	long fd = sp_s.cache[0] ? sp_trust_dir(AT_FDCWD, sp_s.cache, 1, &id)
-				: sp_trust_dir(dfd, ".sites", 1, &id);
+	long fd;
 
+	if (!sp_s.cache[0]) {
+		cache_sub = ".sites";
+		return dfd;
+	}
+	cache_sub = "";
+	fd = sp_trust_dir(AT_FDCWD, sp_s.cache, 1, &id);
 	if (fd < 0) {
 		const char *what = sp_trust_what(fd);
 
-		sp_say_once(SP_MSG_CACHE, "site cache %s%s %s (owner uid %u, mode %04o); syscall "
-			    "sites are decoded without it", sp_s.cache[0] ? sp_s.cache : sp_s.dir,
-			    sp_s.cache[0] ? "" : "/.sites", what ? what : strerror((int)-fd), id.uid,
-			    id.mode & 07777);
+		sp_say_once(SP_MSG_CACHE, "site cache %s %s (owner uid %u, mode %04o); syscall "
+			    "sites are decoded without it", sp_s.cache,
+			    what ? what : strerror((int)-fd), id.uid, id.mode & 07777);
 		return -1;
 	}
 	return (int)fd;
@@ -886,7 +911,7 @@ void sp_raw_setup(int dfd)
 	dl_iterate_phdr(phdr_cb, &ex);
 	cache_dfd = ex.text_lo ? open_cache(dfd) : -1;
 	rewrite_exe(&ex);
-	if (cache_dfd >= 0)
+	if (cache_dfd >= 0 && cache_dfd != dfd)
 		close(cache_dfd);
 	cache_dfd = -1;
 }

@@ -137,6 +137,12 @@ as_nobody mkfifo -m 0666 "$d/.retention"
 as_nobody touch -d '2 hours ago' "$d/.retention" # due for a scan
 timeout 10 env STARTPATH_DIR="$d" LD_PRELOAD="$LIB" /usr/bin/true || fail "a FIFO in the directory blocked a traced process ($?)"
 ok "2: a FIFO named .retention: no traced process blocks"
+# startpath wrap (the runc wrapper, run as root by the shim) writes its
+# span file only into a directory that passes the same checks.
+STARTPATH_DIR="$d" "$SP" wrap -- "$PROGS/ids_static" >/dev/null 2>"$TMP/err" || fail "wrap in nobody's directory: exit $?"
+[ -z "$(find "$d" -user root)" ] || fail "wrap wrote into nobody's directory: $(find "$d" -user root)"
+grep -q "owned by another user" "$TMP/err" || fail "wrap did not say why: $(cat "$TMP/err")"
+ok "2: startpath wrap into nobody's directory: nothing written, said why"
 
 # ---- 3. entering a container by any form of setns ----
 make_bundle "$TMP/b3" '["/bin/sleep","60"]' || fail "cannot make a bundle"

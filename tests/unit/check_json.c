@@ -170,6 +170,14 @@ START_TEST(test_errors_name_the_field)
 		text = cJSON_PrintUnformatted(j);
 		expect_error(text, "spans[0].call");
 		free(text);
+		/* 2^63 is what (double)INT64_MAX rounds to: no int64_t holds it. */
+		cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "spans"), 0),
+					  "call", cJSON_CreateString("mount"));
+		cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "spans"), 0),
+					  "result", cJSON_CreateNumber(9223372036854775808.0));
+		text = cJSON_PrintUnformatted(j);
+		expect_error(text, "spans[0].result");
+		free(text);
 		cJSON_Delete(j);
 	}
 }
