@@ -144,6 +144,19 @@ STARTPATH_DIR="$d" "$SP" wrap -- "$PROGS/ids_static" >/dev/null 2>"$TMP/err" || 
 grep -q "owned by another user" "$TMP/err" || fail "wrap did not say why: $(cat "$TMP/err")"
 ok "2: startpath wrap into nobody's directory: nothing written, said why"
 
+# STARTPATH_LOG in a directory others can write: the per-pid log names are
+# predictable; a symlink planted there made root append to its target.
+nobody_dir 0777 "$TMP/logs"
+echo victim >"$TMP/victim2"
+as_nobody perl -e 'open(my $f, "<", "/proc/sys/kernel/ns_last_pid") or die; my $last = <$f>;
+	symlink($ARGV[0], "$ARGV[1].$_") or die for $last + 1 .. $last + 400' "$TMP/victim2" "$TMP/logs/log" ||
+	fail "cannot plant the log symlinks"
+STARTPATH_LOG="$TMP/logs/log" STARTPATH_DIR=/dev/null/x LD_PRELOAD="$LIB" /usr/bin/true 2>"$TMP/err" ||
+	fail "true with a planted log: exit $?"
+[ "$(cat "$TMP/victim2")" = victim ] || fail "root appended its message through a planted STARTPATH_LOG symlink"
+grep -q '^startpath: ' "$TMP/err" || fail "the message went nowhere: $(cat "$TMP/err")"
+ok "8: a symlink planted for STARTPATH_LOG.<pid> is not followed; the message goes to stderr"
+
 # ---- 3. entering a container by any form of setns ----
 make_bundle "$TMP/b3" '["/bin/sleep","60"]' || fail "cannot make a bundle"
 (cd "$TMP/b3" && in_cgroup2_ns crun --root "$TMP/crun" --cgroup-manager=disabled run -d sec3 \
