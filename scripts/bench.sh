@@ -70,7 +70,7 @@ printf '%-32s %10s %10s %10s %10s %10s\n' program "untraced" "cache hit" added "
 for cmd in "/bin/true" "$b/hookbench 0" "containerd-shim-runc-v2 -v" "runc --version"; do
 	command -v ${cmd%% *} >/dev/null 2>&1 || continue
 	rm -rf "$xd/x"
-	mkdir -p "$xd/x"
+	mkdir -p -m 0700 "$xd/x"
 	# shellcheck disable=SC2086
 	r=$("$b/execbench" 100 "$lib" "$xd/x" $cmd) || continue
 	set -- $r

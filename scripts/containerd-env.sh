@@ -12,6 +12,7 @@
 ctrd_start() {
 	local d=$1 lib=${2:-} wrap=${3:-}
 	mkdir -p "$d/root" "$d/state" "$d/out"
+	chmod 0700 "$d/out" # the library records only where nobody else can write
 	cat >"$d/config.toml" <<EOT
 version = 2
 root = "$d/root"

@@ -72,6 +72,12 @@ n=$(ls "$TMP/d-owner" | grep -c '\.ring$')
 [ "$n" -ge 3 ] || fail "nobody's own 0700 directory: $n rings ($(cat "$TMP/err"))"
 ok "2: the owner's own 0700 directory records ($n rings)"
 # The default directories: root's /run/startpath, nobody's /tmp/startpath-UID.
+pid=$(sh -c 'echo $$; exec env -u STARTPATH_DIR LD_PRELOAD="$1" "$2" >/dev/null 2>&1' sh "$LIB" "$PROGS/ctor_main")
+ls /run/startpath/"$pid"-*.ring >/dev/null 2>&1 || fail "root's default /run/startpath: no ring of pid $pid"
+[ "$(stat -c '%u' /run/startpath)" = 0 ] && [ $(( 0$(stat -c '%a' /run/startpath) & 022 )) -eq 0 ] ||
+	fail "/run/startpath is $(stat -c '%u %a' /run/startpath)"
+rm -f /run/startpath/"$pid"-*
+ok "2: root's default directory /run/startpath records"
 d=/tmp/startpath-$NOBODY
 rm -rf "$d"
 as_nobody env -u STARTPATH_DIR -u XDG_RUNTIME_DIR LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null 2>"$TMP/err"
