@@ -237,25 +237,108 @@ static const ElfW(Shdr) *section(const uint8_t *f, size_t size, const char *want
 	return NULL;
 }
 
+/* Is there a Go 1.18+ pclntab header (runtime.pcHeader) at p, with avail
+ * bytes of table after it?  magic, two zero bytes, minLC 1 (x86), pointer
+ * size 8, a function count and a function table that fits, entries in
+ * ascending order. */
+static int pcheader_ok(const uint8_t *p, uint64_t avail)
+{
+	uint32_t magic;
+	uint64_t nfunc, nfiles, off;
+
+	if (avail < 72)
+		return 0;
+	memcpy(&magic, p, 4);
+	if ((magic != 0xfffffff0 && magic != 0xfffffff1) || p[4] || p[5] || p[6] != 1 || p[7] != 8)
+		return 0;
+	memcpy(&nfunc, p + 8, 8);
+	memcpy(&nfiles, p + 16, 8);
+	memcpy(&off, p + 64, 8);
+	if (nfunc == 0 || nfunc > 10000000 || nfiles > 10000000 || off < 72 || off > avail ||
+	    (nfunc + 1) * 8 > avail - off)
+		return 0;
+	for (uint64_t i = 0; i < nfunc && i < 64; i++) {
+		uint32_t a, b;
+
+		memcpy(&a, p + off + i * 8, 4);
+		memcpy(&b, p + off + (i + 1) * 8, 4);
+		if (b < a)
+			return 0;
+	}
+	return 1;
+}
+
+/* The link-time value a R_X86_64_RELATIVE relocation puts at vaddr, or 0. */
+static uint64_t relative_at(const uint8_t *f, size_t size, uint64_t vaddr)
+{
+	const ElfW(Shdr) *sh = section(f, size, ".rela.dyn");
+	const ElfW(Rela) *r;
+
+	if (!sh || sh->sh_type != SHT_RELA || sh->sh_entsize != sizeof(*r))
+		return 0;
+	r = (const ElfW(Rela) *)(f + sh->sh_offset);
+	for (size_t i = 0; i < sh->sh_size / sizeof(*r); i++)
+		if (r[i].r_offset == vaddr && ELF64_R_TYPE(r[i].r_info) == R_X86_64_RELATIVE)
+			return (uint64_t)r[i].r_addend;
+	return 0;
+}
+
+/* Where the pclntab is: its own section (.gopclntab; .data.rel.ro.gopclntab
+ * in a PIE from Go's linker), else, when an external linker merged it away
+ * (a stripped cgo PIE such as Debian's dockerd), found by its header in the
+ * read-only data.  Returns the header and sets *avail and *vaddr, or NULL. */
+static const uint8_t *pclntab_find(const uint8_t *f, size_t size, uint64_t *avail,
+				   uint64_t *vaddr)
+{
+	static const char *const names[] = { ".gopclntab", ".data.rel.ro.gopclntab" };
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)f;
+	const ElfW(Shdr) *sh;
+
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		sh = section(f, size, names[k]);
+		if (sh && sh->sh_type == SHT_PROGBITS && pcheader_ok(f + sh->sh_offset, sh->sh_size)) {
+			*avail = sh->sh_size;
+			*vaddr = sh->sh_addr;
+			return f + sh->sh_offset;
+		}
+	}
+	if (!section(f, size, ".go.buildinfo") && !section(f, size, ".note.go.buildid"))
+		return NULL; /* not Go: nothing to search for */
+	sh = (const ElfW(Shdr) *)(f + eh->e_shoff);
+	for (int i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_type != SHT_PROGBITS || !(sh[i].sh_flags & SHF_ALLOC) ||
+		    (sh[i].sh_flags & SHF_EXECINSTR) || sh[i].sh_offset + sh[i].sh_size > size)
+			continue;
+		for (uint64_t o = (8 - (sh[i].sh_offset & 7)) & 7; o + 72 <= sh[i].sh_size; o += 8) {
+			const uint8_t *p = f + sh[i].sh_offset + o;
+
+			if (p[0] == 0xf0 + (p[0] & 1) && p[1] == 0xff && p[2] == 0xff && p[3] == 0xff &&
+			    pcheader_ok(p, sh[i].sh_size - o)) {
+				*avail = sh[i].sh_size - o;
+				*vaddr = sh[i].sh_addr + o;
+				return p;
+			}
+		}
+	}
+	return NULL;
+}
+
 /* Go 1.18+ pclntab: header, then (entryoff, funcoff) pairs relative to
- * textStart.  Returns 0 and fills fns, or -1. */
+ * textStart (link-time; in a PIE its relocation's addend when the file
+ * holds 0 there).  Returns 0 and fills fns, or -1. */
 static int go_functions(const uint8_t *f, size_t size, struct fns *out)
 {
-	const ElfW(Shdr) *sh = section(f, size, ".gopclntab");
-	const uint8_t *p;
-	uint32_t magic;
-	uint64_t nfunc, text, off;
+	uint64_t avail, vaddr, nfunc, text, off;
+	const uint8_t *p = pclntab_find(f, size, &avail, &vaddr);
 
-	if (!sh || sh->sh_size < 72)
-		return -1;
-	p = f + sh->sh_offset;
-	memcpy(&magic, p, 4);
-	if ((magic != 0xfffffff0 && magic != 0xfffffff1) || p[6] != 1 || p[7] != 8)
+	if (!p)
 		return -1;
 	memcpy(&nfunc, p + 8, 8);
 	memcpy(&text, p + 24, 8);
 	memcpy(&off, p + 64, 8);
-	if (nfunc == 0 || nfunc > 10000000 || off + (nfunc + 1) * 8 > sh->sh_size)
+	if (!text)
+		text = relative_at(f, size, vaddr + 24);
+	if (!text)
 		return -1;
 	out->v = malloc(nfunc * sizeof(*out->v));
 	if (!out->v)
@@ -574,7 +657,8 @@ static int find_sites(struct exe *ex, struct sites *out, unsigned *seen, unsigne
 			free(c.v);
 		}
 	} else if (sym_functions(f, (size_t)st.st_size, &fns) < 0) {
-		note("%s: no .gopclntab or .symtab: syscall sites not rewritten", ex->path);
+		note("%s: no Go function table (pclntab) or .symtab: syscall sites not rewritten",
+		     ex->path);
 		goto out;
 	}
 	/* .symtab names one function many times (glibc's aliases): decode

@@ -31,3 +31,29 @@ check "$TMP/out" '[.processes[] | select(.comm=="nilcgo") | .spans[] | select(.s
 	"the child's execve recorded"
 check "$TMP/out" '[.processes[] | select(.comm=="nilcgo" and .exited and .exit_status==3)] | length == 5' \
 	"exit_group(3) recorded"
+
+# Stripped copies (-s -w: no .symtab), as distributions ship Go programs:
+# non-PIE (its .gopclntab section stays), PIE from Go's linker (the table
+# in .data.rel.ro.gopclntab) and PIE from the external linker, as cgo
+# daemons such as Debian's dockerd are built (no section: the table is
+# found by its header inside .data.rel.ro).  Each records what the
+# unstripped program records.
+want=$(report_json "$TMP/out" | jq -c '[.processes[] | select(.comm=="nilcgo") | .spans[] | select(.src=="raw") | .call] | sort' )
+for name in nopie pie pie-ext; do
+	case $name in
+	nopie) flags=(-ldflags='-s -w') ;;
+	pie) flags=(-buildmode=pie -ldflags='-s -w -linkmode=internal') ;;
+	pie-ext) flags=(-buildmode=pie -ldflags='-s -w -linkmode=external') ;;
+	esac
+	(cd "$TOP/tests/go/nilcgo" && go build "${flags[@]}" -o "$TMP/s-$name/nilcgo" .) || fail "go build ${flags[*]} failed"
+	readelf -S "$TMP/s-$name/nilcgo" | grep -q '\.symtab' && fail "$name: not stripped"
+	[ "$name" = pie-ext ] && readelf -S "$TMP/s-$name/nilcgo" | grep -q 'gopclntab' &&
+		fail "$name: still has a pclntab section (the test would not cover its search)"
+	for i in 1 2 3 4 5; do
+		traced=$(STARTPATH_DIR="$TMP/s-$name/out" LD_PRELOAD="$LIB" "$TMP/s-$name/nilcgo"); rc2=$?
+		[ "$rc2" -eq "$rc1" ] && [ "$traced" = "$plain" ] || fail "$name: exit $rc2 or output differs"
+	done
+	got=$(report_json "$TMP/s-$name/out" | jq -c '[.processes[] | select(.comm=="nilcgo") | .spans[] | select(.src=="raw") | .call] | sort')
+	[ "$got" = "$want" ] || fail "$name: raw calls $got, unstripped $want"
+	ok "stripped, $name (${flags[*]}): the same raw calls as unstripped ($(echo "$got" | jq -r 'group_by(.) | map("\(.[0]) x\(length)") | join(", ")'))"
+done
