@@ -5,7 +5,8 @@
 #   test   build + crun, busybox-static, strace, jq, util-linux, binutils,
 #          containerd, runc, golang-go (a cgo test program), file, chromium
 #          (the HTML test), python3 (an OTLP receiver), clang (make tsan),
-#          capsh, and the Go sources of runc and containerd with libseccomp
+#          capsh, docker.io (a stripped Go PIE daemon), and the Go sources of
+#          runc and containerd with libseccomp
 #          (t_static_ctr builds a static runc and shim from them)
 #   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
 #   ci     build + containerd, runc, busybox-static, jq (scripts/ci-coldstart.sh)
@@ -17,7 +18,8 @@ pkgs=(gcc make pkg-config libcjson-dev check libcapstone-dev libcurl4-openssl-de
 case $profile in
 build) ;;
 test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3 clang libcap2-bin
-	golang-github-opencontainers-runc-dev libseccomp-dev golang-github-containerd-containerd-dev) ;;
+	golang-github-opencontainers-runc-dev libseccomp-dev golang-github-containerd-containerd-dev
+	docker.io) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 ci) pkgs+=(busybox-static jq containerd runc) ;;
 *) echo "deps.sh: unknown profile '$profile' (build, test, demo, ci)" >&2; exit 2 ;;

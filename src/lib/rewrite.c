@@ -529,10 +529,20 @@ static void scan_function(struct cs_api *cs, csh h, cs_insn *insn, uint64_t lo, 
 			if ((grp == X86_GRP_JUMP || grp == X86_GRP_CALL) && x->op_count == 1 &&
 			    x->operands[0].type == X86_OP_IMM) {
 				uint64_t t = (uint64_t)x->operands[0].imm;
+				size_t b = 0, e = n;
 
-				for (size_t m = 0; m < n; m++)
-					if (v[m].a == t)
-						v[m].target = 1;
+				/* v is in address order: a binary search (generated
+				 * Go functions have 10^5 instructions and branches). */
+				while (b < e) {
+					size_t mid = b + (e - b) / 2;
+
+					if (v[mid].a < t)
+						b = mid + 1;
+					else
+						e = mid;
+				}
+				if (b < n && v[b].a == t)
+					v[b].target = 1;
 			}
 		}
 	}
