@@ -28,8 +28,11 @@
 #define SP_ENV_DISABLE  "STARTPATH_DISABLE"  /* 1: load but record nothing */
 
 #define SP_DEFAULT_DIR_ROOT "/run/startpath"
-#define SP_DEFAULT_PREFIXES \
-	"/var/lib/containerd/io.containerd.snapshotter.v1:/run/containerd/io.containerd.runtime.v2.task"
+/* containerd's default root and state: snapshots, content and task
+ * directories are made and renamed under them.  containerd itself records
+ * under the root and state it really uses (learnt from its flags and
+ * config at load). */
+#define SP_DEFAULT_PREFIXES "/var/lib/containerd:/run/containerd"
 
 #define SP_RING_MAGIC   0x31474e4952505453ULL /* "STPRING1" little-endian */
 #define SP_RING_VERSION 2

@@ -29,8 +29,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   address = "$d/debug.sock"
 EOT
 	if [ -n "$lib" ]; then
+		# No STARTPATH_PREFIXES: the library learns this containerd's root
+		# and state from its config, as on any installation.
 		LD_PRELOAD="$lib" STARTPATH_DIR="${STARTPATH_OUT:-$d/out}" \
-			STARTPATH_PREFIXES="$d/root/io.containerd.snapshotter.v1.overlayfs:$d/state/io.containerd.runtime.v2.task" \
 			$wrap containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
 	else
 		$wrap containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &

@@ -473,12 +473,112 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 	return x;
 }
 
+/* A top-level `key = "value"` (or 'value') of a TOML file: before its
+ * first table.  1 and out filled, or 0. */
+static int toml_top(const char *text, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *p = l, *e;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[')
+			return 0;
+		if (strncmp(p, key, kl) != 0)
+			continue;
+		p += kl;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p++ != '=')
+			continue;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '"' && *p != '\'')
+			continue;
+		e = strchr(p + 1, *p);
+		if (!e || memchr(p, '\n', (size_t)(e - p)) || (size_t)(e - p - 1) >= len)
+			continue;
+		memcpy(out, p + 1, (size_t)(e - p - 1));
+		out[e - p - 1] = '\0';
+		return out[0] == '/';
+	}
+	return 0;
+}
+
+/* containerd records mkdir/rename under the root and state it really uses
+ * (k3s, rke2, microk8s and every private instance have their own), found
+ * as containerd finds them: --root/--state, else the top-level root/state
+ * of its config (--config/-c, default /etc/containerd/config.toml), else
+ * the defaults.  Only in containerd itself; STARTPATH_PREFIXES overrides. */
+static void learn_containerd_paths(int argc, char **argv)
+{
+	const char *exe = sp_exe(), *b = strrchr(exe, '/');
+	const char *conf = "/etc/containerd/config.toml";
+	char root[256] = "/var/lib/containerd", state[256] = "/run/containerd";
+	int have_root = 0, have_state = 0;
+
+	if (strcmp(b ? b + 1 : exe, "containerd") != 0 || !argv)
+		return;
+	for (int i = 1; i < argc && argv[i]; i++) {
+		const char *a = argv[i], *v = NULL;
+		int k = 0;
+
+		if (strncmp(a, "--", 2) == 0)
+			a++;
+		if (strncmp(a, "-root", 5) == 0)
+			k = 1, a += 5;
+		else if (strncmp(a, "-state", 6) == 0)
+			k = 2, a += 6;
+		else if (strncmp(a, "-config", 7) == 0)
+			k = 3, a += 7;
+		else if (strcmp(a, "-c") == 0)
+			k = 3, a += 2;
+		if (!k || (*a && *a != '='))
+			continue;
+		v = *a == '=' ? a + 1 : i + 1 < argc ? argv[++i] : NULL;
+		if (!v || !*v)
+			continue;
+		if (k == 1 && v[0] == '/' && snprintf(root, sizeof(root), "%s", v) < (int)sizeof(root))
+			have_root = 1;
+		else if (k == 2 && v[0] == '/' &&
+			 snprintf(state, sizeof(state), "%s", v) < (int)sizeof(state))
+			have_state = 1;
+		else if (k == 3)
+			conf = v;
+	}
+	if (!have_root || !have_state) {
+		static char text[65536]; /* once, in containerd's constructor */
+		char tmp[256];
+		int fd = open(conf, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
+		ssize_t n = -1;
+
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			n = read(fd, text, sizeof(text) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			text[n] = '\0';
+			if (!have_root && toml_top(text, "root", tmp, sizeof(tmp)))
+				snprintf(root, sizeof(root), "%s", tmp);
+			if (!have_state && toml_top(text, "state", tmp, sizeof(tmp)))
+				snprintf(state, sizeof(state), "%s", tmp);
+		}
+	}
+	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s:%s", root, state);
+	sp_debug(1, "containerd's root %s and state %s: mkdir/rename recorded under them", root, state);
+}
+
 /* Every remaining setting, now: nothing reads the environment later. */
-static void read_config(void)
+static void read_config(int argc, char **argv)
 {
 	const char *p = getenv(SP_ENV_PREFIXES), *v;
 
 	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s", p ? p : SP_DEFAULT_PREFIXES);
+	if (!p)
+		learn_containerd_paths(argc, argv);
 	v = getenv("STARTPATH_JSON");
 	json_off = v && strcmp(v, "0") == 0;
 	v = getenv("STARTPATH_RAW");
@@ -579,7 +679,7 @@ static void sp_init(int argc, char **argv)
 		sp_say_once(SP_MSG_RESOLVE, "cannot find libc's functions; not recording");
 		goto done;
 	}
-	read_config();
+	read_config(argc, argv);
 	if (setup_dir() < 0)
 		goto done;
 	dfd = open_dir(1);
