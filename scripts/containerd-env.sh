@@ -4,19 +4,26 @@
 #   ctrd_start DIR [LIB [WRAPPER]]
 #                          start containerd with its own root, state, socket and
 #                          config under DIR (preloading LIB if given, run under
-#                          WRAPPER, e.g. "strace -f -o F", if given)
+#                          WRAPPER, e.g. "strace -f -o F", if given); with
+#                          CTRD_ROOT_FLAGS=1 the root and state are given as
+#                          --root/--state flags instead of in the config
 #   ctrd_image DIR         build and import docker.io/library/bb:latest
 #                          (its files go to DIR/out, or $STARTPATH_OUT)
 #   ctrd_ctr DIR ARGS...   ctr against it
 #   ctrd_stop DIR          stop it and unmount what it left
 ctrd_start() {
-	local d=$1 lib=${2:-} wrap=${3:-}
+	local d=$1 lib=${2:-} wrap=${3:-} paths flags=()
 	mkdir -p "$d/root" "$d/state" "$d/out"
 	chmod 0700 "$d/out" # the library records only where nobody else can write
+	paths="root = \"$d/root\"
+state = \"$d/state\""
+	if [ "${CTRD_ROOT_FLAGS:-}" = 1 ]; then
+		paths=""
+		flags=(--root "$d/root" --state "$d/state")
+	fi
 	cat >"$d/config.toml" <<EOT
 version = 2
-root = "$d/root"
-state = "$d/state"
+$paths
 disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
   "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp",
@@ -32,9 +39,9 @@ EOT
 		# No STARTPATH_PREFIXES: the library learns this containerd's root
 		# and state from its config, as on any installation.
 		LD_PRELOAD="$lib" STARTPATH_DIR="${STARTPATH_OUT:-$d/out}" \
-			$wrap containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+			$wrap containerd --config "$d/config.toml" "${flags[@]}" >"$d/containerd.log" 2>&1 &
 	else
-		$wrap containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+		$wrap containerd --config "$d/config.toml" "${flags[@]}" >"$d/containerd.log" 2>&1 &
 	fi
 	echo $! >"$d/containerd.pid"
 	for _ in $(seq 1 100); do

@@ -276,7 +276,7 @@ int sp_cmd_bench(int argc, char **argv)
 			fprintf(stderr, "\rstartpath bench: %s run %ld/%ld ", measured ? "" : "warm-up",
 				measured ? r - warmup : r, measured ? runs : warmup);
 		argv_r = substitute(cmd, ncmd, name);
-		if (!argv_r || sp_prepare_dir(dir) < 0) {
+		if (!argv_r || sp_prepare_dir(dir, 1) < 0) {
 			rc = SP_EXIT_FAIL;
 			free_argv(argv_r);
 			break;

@@ -67,8 +67,9 @@ int sp_run_traced(char **cmd, const char *libpath, const char *dir, const char *
 		  int keep_stdout, struct sp_ready *ready, uint64_t *t0, uint64_t *t1);
 /* libstartpath.so next to this program (build tree or installed). */
 int sp_find_lib(char *out, size_t len);
-/* Make dir; remove startpath files of an earlier run in it. */
-int sp_prepare_dir(const char *dir);
+/* Make dir (it must pass the library's checks); with clean, remove the
+ * startpath files of an earlier run from it. */
+int sp_prepare_dir(const char *dir, int clean);
 int sp_write_run_json(const char *dir, char **cmd, uint64_t t0, uint64_t t1, int status,
 		      uint64_t ready_ns);
 
@@ -111,6 +112,18 @@ char *sp_read_file(const char *path, size_t max, size_t *len);
  * owned by the euid, writable by nobody else, not a link.  0, or -1 with
  * errno, and *why naming what the checks found (else NULL: see errno). */
 int sp_write_in_dir(const char *dir, const char *name, const char *text, const char **why);
+
+/* 1 if path is an ELF without an interpreter (static), 0 if dynamic or not
+ * ELF (a script), -1 if it cannot be read (static.c). */
+int sp_elf_static(const char *path);
+
+/* The argv that runs cmd (whose program is the file exe) through
+ * startpath-exec next to this program, if exe is static with a function
+ * table to rewrite and the launcher is there; else NULL.  Malloc'd. */
+char **sp_static_argv(char **cmd, const char *exe);
+
+/* name as execvp would find it, made absolute into out.  0 or -1. */
+int sp_which(const char *name, char *out, size_t len);
 
 /* Messages: "startpath: ..." on stderr. */
 void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -163,9 +163,11 @@ static const char run_usage[] =
 	"\n"
 	"  -o, --output DIR    where the processes write their files\n"
 	"                      (default ./startpath.out; earlier startpath files there are removed)\n"
+	"  -a, --append        keep the files of earlier runs in DIR: one map of a start made\n"
+	"                      of several commands (runc create, then runc start)\n"
 	"  -l, --lib PATH      libstartpath.so to preload (default: next to this program)\n"
 	"  -p, --prefix DIR    record mkdir/rename under DIR (repeatable; default: containerd's\n"
-	"                      snapshotter and task directories)\n"
+	"                      root and state, as that containerd resolves them)\n"
 	"  -f, --format FMT    table (default) or json\n"
 	"  -C, --calls         list the recorded calls under each phase\n"
 	"  -q, --quiet         do not print the map (read it later with startpath report)\n"
@@ -301,6 +303,14 @@ int sp_run_traced(char **cmd, const char *libpath, const char *dir, const char *
 		setenv("STARTPATH_DIR", dir, 1);
 		if (prefixes && prefixes[0])
 			setenv("STARTPATH_PREFIXES", prefixes, 1);
+		{
+			/* A static program (upstream's runc) never loads the
+			 * library: startpath-exec brings the recorder in. */
+			char exe[PATH_MAX], **la;
+
+			if (sp_which(cmd[0], exe, sizeof(exe)) == 0 && (la = sp_static_argv(cmd, exe)))
+				execv(la[0], la);
+		}
 		execvp(cmd[0], cmd);
 		sp_err("cannot run %s: %s", cmd[0], strerror(errno));
 		_exit(127);
@@ -437,7 +447,7 @@ static int own_file(const char *name)
  * files only: a project directory keeps its package.json).  The library
  * records only into a directory of this user's that nobody else can write:
  * say so now rather than record nothing. */
-int sp_prepare_dir(const char *dir)
+int sp_prepare_dir(const char *dir, int clean)
 {
 	struct sp_trust_id id = { 0 };
 	struct dirent *e;
@@ -459,6 +469,10 @@ int sp_prepare_dir(const char *dir)
 		else
 			sp_err("run: %s: %s", dir, strerror((int)-fd));
 		return -1;
+	}
+	if (!clean) {
+		close((int)fd);
+		return 0;
 	}
 	d = fdopendir((int)fd);
 	if (!d) {
@@ -519,6 +533,7 @@ int sp_cmd_run(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "calls", no_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "append", no_argument, NULL, 'a' },
 		{ "ready-tcp", required_argument, NULL, 1 },
 		{ "ready-cmd", required_argument, NULL, 2 },
 		{ "ready-log", required_argument, NULL, 3 },
@@ -529,11 +544,11 @@ int sp_cmd_run(int argc, char **argv)
 	struct sp_ready ready = { 0 };
 	const char *out = "startpath.out", *lib = NULL;
 	char libpath[PATH_MAX], dir[PATH_MAX], prefixes[4096] = "";
-	int c, quiet = 0, code, stdout_fd_keep = 1;
+	int c, quiet = 0, append = 0, code, stdout_fd_keep = 1;
 	uint64_t t0, t1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:l:p:f:Cqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:l:p:f:Cqah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -565,6 +580,9 @@ int sp_cmd_run(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'a':
+			append = 1;
 			break;
 		case 1:
 			ready.tcp = optarg;
@@ -598,7 +616,7 @@ int sp_cmd_run(int argc, char **argv)
 		sp_err("run: cannot find libstartpath.so next to this program; use --lib PATH");
 		return SP_EXIT_USAGE;
 	}
-	if (sp_prepare_dir(out) < 0 || !realpath(out, dir)) {
+	if (sp_prepare_dir(out, !append) < 0 || !realpath(out, dir)) {
 		if (!dir[0])
 			sp_err("run: %s: %s", out, strerror(errno));
 		return SP_EXIT_USAGE;

@@ -41,63 +41,6 @@ static uint64_t now(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* 1 if path is an ELF without an interpreter (static), 0 if dynamic or not
- * ELF (a script), -1 if it cannot be read. */
-static int is_static(const char *path)
-{
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), st = 1;
-
-	if (fd < 0)
-		return -1;
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64) {
-		close(fd);
-		return 0;
-	}
-	for (int i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-		    sizeof(ph))
-			break;
-		if (ph.p_type == PT_INTERP)
-			st = 0;
-	}
-	close(fd);
-	return st;
-}
-
-/* 1 if the ELF at path has .gopclntab or .symtab, which startpath-exec needs
- * to find the program's syscall sites (a stripped static C program has
- * neither: nothing of it could be recorded but its process span). */
-static int has_function_table(const char *path)
-{
-	Elf64_Ehdr eh;
-	Elf64_Shdr sh, str;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
-	char name[16];
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || eh.e_shentsize != sizeof(sh) ||
-	    eh.e_shstrndx >= eh.e_shnum ||
-	    pread(fd, &str, sizeof(str), (off_t)(eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof(sh))) !=
-		    sizeof(str)) {
-		close(fd);
-		return 0;
-	}
-	for (int i = 0; i < eh.e_shnum && !found; i++) {
-		if (pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + (uint64_t)i * sizeof(sh))) !=
-			    sizeof(sh) ||
-		    pread(fd, name, sizeof(name), (off_t)(str.sh_offset + sh.sh_name)) <= 0)
-			break;
-		name[sizeof(name) - 1] = '\0';
-		found = strcmp(name, ".gopclntab") == 0 || strcmp(name, ".symtab") == 0;
-	}
-	close(fd);
-	return found;
-}
-
 static void write_span(const char *dir, char **cmd, const char *exe, pid_t pid, uint64_t t0,
 		       uint64_t real0, uint64_t t1, int status)
 {
@@ -157,7 +100,7 @@ static void write_span(const char *dir, char **cmd, const char *exe, pid_t pid, 
 int sp_cmd_wrap(int argc, char **argv)
 {
 	const char *dir = getenv("STARTPATH_DIR");
-	char libpath[PATH_MAX], exe[PATH_MAX], self[PATH_MAX], launcher[PATH_MAX + 32];
+	char libpath[PATH_MAX], exe[PATH_MAX];
 	char **cmd;
 	int i = 1, st, status;
 	uint64_t t0, real0, t1;
@@ -181,36 +124,15 @@ int sp_cmd_wrap(int argc, char **argv)
 		sp_err("wrap: %s: %s", cmd[0], strerror(errno));
 		return 127;
 	}
-	st = is_static(exe);
-	if (st > 0 && has_function_table(exe)) {
+	st = sp_elf_static(exe);
+	if (st > 0 && !getenv("STARTPATH_WRAP_SPAN")) {
 		/* A static runtime: startpath-exec (next to this program) loads it
 		 * with the recorder inside; without it, only its process span. */
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		char *slash;
+		char **la = sp_static_argv(cmd, exe);
 
-		if (n > 0) {
-			self[n] = '\0';
-			slash = strrchr(self, '/');
-			if (slash) {
-				*slash = '\0';
-				snprintf(launcher, sizeof(launcher), "%s/startpath-exec", self);
-				if (access(launcher, X_OK) == 0 && !getenv("STARTPATH_WRAP_SPAN")) {
-					char **la = calloc((size_t)(argc - i) + 6, sizeof(char *));
-					int k = 0;
-
-					if (la) {
-						la[k++] = launcher;
-						la[k++] = "--argv0";
-						la[k++] = cmd[0];
-						la[k++] = "--";
-						la[k++] = exe;
-						for (int j = 1; cmd[j]; j++)
-							la[k++] = cmd[j];
-						st = -2; /* exec the launcher below */
-						cmd = la;
-					}
-				}
-			}
+		if (la) {
+			st = -2; /* exec the launcher below */
+			cmd = la;
 		}
 	}
 	if (st <= 0) {

@@ -58,6 +58,7 @@ struct sp_proc {
 	size_t nmarks;
 	struct sp_mark *marks;
 	char *notes;       /* library messages, newline-separated, or NULL */
+	const char *role;  /* what it does in a start (sp_roles_assign), or NULL */
 	/* While records are added: the open spans by (tid, callid, call), an
 	 * open-addressing table of span index + 1 (0: empty slot). */
 	size_t *open, openmask, nopen;

@@ -9,8 +9,10 @@
  * rootfs_setup) are one event inside their parent phase.  Phases of the
  * "teardown" section come after the start and are not part of its total.
  *
- * Which calls belong to which container start: every call of a process
- * whose command line names the container (crun/runc ID, the shim's -id),
+ * Which process does what (roles.c) is decided from behaviour and relations,
+ * not file names.  Which calls belong to which container start: every call
+ * of a process whose command line names the container (runtime ID, the
+ * shim's -id),
  * and of its descendants (runc init, nsexec's children); of containerd,
  * which serves every container, only the calls about this one: its task
  * directory, its snapshot (the upper dir of the shim's overlay mount names
@@ -54,6 +56,34 @@ const struct sp_phase_rule sp_phase_rules[] = {
 	  CALL("crun", SP_CLS_EXEC, SP_C_NONE, SP_COND_CONTAINED, SP_FIRST, SP_AT_START),
 	  PEXIT_LAST("crun"),
 	  "the entrypoint's execve, until the runtime exits (or a ready mark)" },
+
+	/* runc driven directly: `runc run`, or `runc create` then `runc start`
+	 * (scripts, podman/conmon).  The same names as below the shim. */
+	{ "runc", "runtime_create", NULL, NULL, LOAD("runc:create|runc:run"), NOEND,
+	  "`runc create` or `runc run` starts: config, state, cgroups" },
+	{ "runc", "runtime_init", NULL, NULL,
+	  CALL("runc:create|runc:run", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START),
+	  NOEND, "its clone of `runc init` (/proc/self/exe)" },
+	{ "runc", "namespace_setup", NULL, NULL,
+	  CALL("runc:init", SP_CLS_CLONE | SP_CLS_NS, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START),
+	  NOEND, "runc init's nsexec: first clone/unshare/setns" },
+	{ "runc", "rootfs_setup", NULL, NULL,
+	  CALL("runc:init", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
+	  "runc init's first mount in the new namespaces" },
+	{ "runc", "pivot_root", "rootfs_setup", NULL,
+	  CALL("runc:init", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_START),
+	  CALL("runc:init", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_END),
+	  "the pivot_root call" },
+	{ "runc", "task_start", NULL, NULL,
+	  CALL("runc:init", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_LAST, SP_AT_END), NOEND,
+	  "end of runc init's last mount: create returns, `runc start` (run starts it itself)" },
+	{ "runc", "process_exec", NULL, NULL,
+	  CALL("runc:init", SP_CLS_EXEC, SP_C_NONE, SP_COND_CONTAINED, SP_FIRST, SP_AT_START),
+	  PEXIT_LAST("runc:run|runc:start"),
+	  "runc init's exec of the entrypoint, until `runc run` exits with the container, or "
+	  "`runc start` returns (or a ready mark)" },
+	{ "runc", "runtime_delete", NULL, "teardown",
+	  LOAD("runc:delete"), PEXIT_FIRST("runc:delete"), "`runc delete`, start to exit" },
 
 	/* containerd (1.6+), containerd-shim-runc-v2 and runc. */
 	{ "containerd", "snapshot_prepare", NULL, NULL,
@@ -101,97 +131,6 @@ const struct sp_phase_rule sp_phase_rules[] = {
 	  "the shim's umount2 of the rootfs" },
 };
 const size_t sp_phase_nrules = sizeof(sp_phase_rules) / sizeof(sp_phase_rules[0]);
-
-/* ---- roles and container ids ---- */
-
-/* runc's subcommand: the first argument that is not a global option. */
-static const char *runc_sub(const struct sp_proc *p)
-{
-	static const char *const with_value[] = { "--root", "--log", "--log-format", "--criu",
-						  "--rootless", NULL };
-
-	for (int i = 1; i < p->argc; i++) {
-		const char *a = p->argv[i];
-
-		if (a[0] != '-')
-			return a;
-		if (strchr(a, '='))
-			continue;
-		for (int k = 0; with_value[k]; k++)
-			if (strcmp(a, with_value[k]) == 0) {
-				i++;
-				break;
-			}
-	}
-	return NULL;
-}
-
-const char *sp_proc_role(const struct sp_proc *p)
-{
-	const char *comm = sp_proc_comm(p);
-
-	if (strcmp(comm, "runc") == 0) {
-		const char *sub = runc_sub(p);
-
-		if (!sub)
-			return "runc";
-		if (strcmp(sub, "init") == 0)
-			return "runc:init";
-		if (strcmp(sub, "create") == 0)
-			return "runc:create";
-		if (strcmp(sub, "start") == 0)
-			return "runc:start";
-		if (strcmp(sub, "delete") == 0)
-			return "runc:delete";
-		return "runc";
-	}
-	if (strncmp(comm, "containerd-shim", 15) == 0) {
-		const char *last = p->argc > 1 ? p->argv[p->argc - 1] : "";
-
-		if (strcmp(last, "start") == 0)
-			return "shim:start";
-		if (strcmp(last, "delete") == 0)
-			return "shim:delete";
-		return "shim";
-	}
-	if (strcmp(comm, "containerd") == 0)
-		return "containerd";
-	return comm;
-}
-
-const char *sp_proc_container_id(const struct sp_proc *p)
-{
-	static const char *const subs[] = { "run", "create", "start", "delete", NULL };
-	const char *role = sp_proc_role(p);
-	const char *sub;
-
-	if (strncmp(role, "shim", 4) == 0) {
-		for (int i = 1; i + 1 < p->argc; i++)
-			if (strcmp(p->argv[i], "-id") == 0)
-				return p->argv[i + 1];
-		return NULL;
-	}
-	if (strcmp(role, "crun") == 0) {
-		int sub_at = -1;
-
-		for (int i = 1; i < p->argc && sub_at < 0; i++)
-			for (int k = 0; subs[k]; k++)
-				if (strcmp(p->argv[i], subs[k]) == 0) {
-					sub_at = i;
-					break;
-				}
-		if (sub_at < 0 || sub_at == p->argc - 1)
-			return NULL;
-		return p->argv[p->argc - 1][0] != '-' ? p->argv[p->argc - 1] : NULL;
-	}
-	if (strncmp(role, "runc", 4) != 0 || !(sub = runc_sub(p)))
-		return NULL;
-	for (int k = 0; subs[k]; k++)
-		if (strcmp(sub, subs[k]) == 0 && strcmp(p->argv[p->argc - 1], sub) != 0 &&
-		    p->argv[p->argc - 1][0] != '-')
-			return p->argv[p->argc - 1];
-	return NULL;
-}
 
 /* "<...>/io.containerd.runtime.v2.task/<ns>/<id>[/...]" -> id (in buf). */
 static const char *task_dir_id(const char *path, char *buf, size_t len)
@@ -331,17 +270,28 @@ static int ev_cmp(const void *a, const void *b)
 	return x->t0 < y->t0 ? -1 : x->t0 > y->t0;
 }
 
+/* want: a role, "*", or alternatives "a|b".  "shim" means the shim
+ * daemon; "runc" any runc process. */
 static int role_ok(const char *want, const struct sp_proc *p)
 {
 	const char *role;
+	size_t rl;
 
 	if (!want || strcmp(want, "*") == 0)
 		return 1;
 	role = sp_proc_role(p);
-	if (strcmp(want, role) == 0)
-		return 1;
-	/* "shim" means the shim daemon; "runc" any runc */
-	return strcmp(want, "runc") == 0 && strncmp(role, "runc", 4) == 0;
+	rl = strlen(role);
+	for (const char *w = want; *w;) {
+		size_t l = strcspn(w, "|");
+
+		if ((l == rl && strncmp(w, role, l) == 0) ||
+		    (l == 4 && strncmp(w, "runc", 4) == 0 && strncmp(role, "runc", 4) == 0))
+			return 1;
+		w += l;
+		if (*w == '|')
+			w++;
+	}
+	return 0;
 }
 
 static int matches(const struct sp_anchor *a, const struct ev *e)
@@ -639,7 +589,7 @@ static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid
 static const char *profile_for(const struct sp_proc *procs, size_t n, const char **cid,
 			       const char *want)
 {
-	int crun = 0, shim = 0;
+	int crun = 0, shim = 0, runc = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *role;
@@ -651,8 +601,10 @@ static const char *profile_for(const struct sp_proc *procs, size_t n, const char
 			shim = 1;
 		else if (strcmp(role, "crun") == 0)
 			crun = 1;
+		else if (strcmp(role, "runc:create") == 0 || strcmp(role, "runc:run") == 0)
+			runc = 1;
 	}
-	return shim ? "containerd" : crun ? "crun" : NULL;
+	return shim ? "containerd" : crun ? "crun" : runc ? "runc" : NULL;
 }
 
 int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
@@ -675,6 +627,9 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 	*out = NULL;
 	if (!cid || !cbase)
 		goto fail;
+	/* Roles are a cache in each process, filled here from the whole set
+	 * (the processes are otherwise left as they are). */
+	sp_roles_assign((struct sp_proc *)procs, nprocs);
 	resolve_cids(procs, nprocs, cid);
 	for (size_t i = 0; i < nprocs; i++) {
 		cbase[i] = ncc;

@@ -90,10 +90,17 @@ struct sp_map {
 	uint64_t ready_ns;          /* readiness probe time that ended process_exec, or 0 */
 };
 
-/* Role of a process for the rules: "crun", "runc:create", "runc:init",
- * "runc:start", "runc:delete", "runc", "shim:start", "shim:delete", "shim",
- * "containerd", else its command name. */
+/* Role of a process for the rules: "crun", "runc:create", "runc:run",
+ * "runc:init", "runc:start", "runc:delete", "runc", "shim:start",
+ * "shim:delete", "shim", "containerd", else its command name (roles.c).
+ * The role sp_roles_assign gave it, else the one its name and arguments
+ * alone suggest. */
 const char *sp_proc_role(const struct sp_proc *p);
+
+/* Give every process its role from what the processes do and how they are
+ * related (a runtime's re-exec as init, a shim's arguments, who spawned a
+ * shim...), whatever their file names.  Fills p->role only. */
+void sp_roles_assign(struct sp_proc *procs, size_t n);
 
 /* Container id named in a runtime's or shim's command line, or NULL. */
 const char *sp_proc_container_id(const struct sp_proc *p);

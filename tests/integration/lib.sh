@@ -20,12 +20,18 @@ ok() { echo "ok: $*"; }
 # report JSON of an output directory
 report_json() { "$SP" report "$1" --format json; }
 
-# jq on the report of a directory: jqr DIR FILTER
-jqr() { report_json "$1" | jq -e "$2"; }
+# jq on the report of a directory: jqr DIR FILTER (fails when the report
+# fails or is empty: jq -e alone holds on no input at all)
+jqr() {
+	local json
+	json=$(report_json "$1") && [ -n "$json" ] || return 1
+	printf '%s\n' "$json" | jq -e "$2"
+}
 
 # assert a jq filter holds on the report of DIR: check DIR FILTER WHAT
 check() {
-	local out
-	out=$(report_json "$1" | jq -e "$2" 2>&1) || fail "$3 (jq: $2 -> $out)"
+	local out json
+	json=$(report_json "$1" 2>&1) && [ -n "$json" ] || fail "$3 (no report of $1: $json)"
+	out=$(printf '%s\n' "$json" | jq -e "$2" 2>&1) || fail "$3 (jq: $2 -> $out)"
 	ok "$3"
 }

@@ -30,9 +30,8 @@ CTRD_SRC=/usr/share/gocode/src/github.com/containerd/containerd
 
 export GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE="$TMP/gocache" GOFLAGS=-buildvcs=false
 mkdir -p "$TMP/bin"
-(cd "$RUNC_SRC" && CGO_ENABLED=1 go build -tags "seccomp netgo osusergo" \
-	-ldflags '-extldflags "-static"' -o "$TMP/bin/runc" .) >"$TMP/build.log" 2>&1 ||
-	fail "building a static runc failed: $(tail -5 "$TMP/build.log")"
+static=$("$TOP/scripts/static-runc.sh") || fail "building a static runc failed"
+cp "$static" "$TMP/bin/runc"
 CGO_ENABLED=0 go build -o "$TMP/bin/containerd-shim-runc-v2" "$TOP/tests/go/shim/main.go" \
 	>"$TMP/build.log" 2>&1 || fail "building a static shim failed: $(tail -5 "$TMP/build.log")"
 for b in runc containerd-shim-runc-v2; do
