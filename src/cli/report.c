@@ -83,6 +83,8 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 		snprintf(name, sizeof(name), "%s%s", ph->parent ? "  " : "", ph->name);
 		if (!ph->seen) {
 			fprintf(out, "  %-18s %12s %12s %7s  %s\n", name, "-", "-", "-", "(not seen)");
+			if (!ph->section && ph->why[0])
+				fprintf(out, "  %-18s   why: %s\n", "", ph->why);
 			continue;
 		}
 		snprintf(a, sizeof(a), "+%.3f ms", (double)(ph->t0 - m->t0) / 1e6);
@@ -105,14 +107,34 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 	}
 	if (!m->nphases || !m->phases[m->nphases - 1].section)
 		fprintf(out, "  %-18s %12s %12s\n", "total", "", sp_fmt_ms(b, sizeof(b), total));
+	if (o->calls) {
+		/* The calls of this start that no phase of the start holds:
+		 * where a map has a gap, what was recorded there. */
+		int head = 0;
+
+		for (size_t k = 0; k < m->ncalls; k++) {
+			int held = 0;
+
+			for (size_t i = 0; i < m->nphases && !held; i++)
+				held = m->phases[i].seen && !m->phases[i].parent &&
+				       !m->phases[i].section &&
+				       in_phase(m->calls[k].span, &m->phases[i], i == last_top);
+			if (held)
+				continue;
+			if (!head++)
+				fprintf(out, "  in no phase of the start:\n");
+			print_call(out, m->calls[k].proc, m->calls[k].span, m->t0);
+		}
+	}
 	if (m->ready_ns) {
 		snprintf(a, sizeof(a), "+%.3f ms", (double)(m->ready_ns - m->t0) / 1e6);
 		fprintf(out, "  %-18s %12s  (the readiness probe succeeded; process_exec ends here)\n",
 			"ready", a);
 	}
 	if (m->nmissing)
-		fprintf(out, "  note: %zu phase%s not seen (see README: Limits)\n", m->nmissing,
-			m->nmissing == 1 ? "" : "s");
+		fprintf(out, "  note: %zu phase%s not seen (the why lines say what was expected; "
+			"--calls lists every call of this start, those in no phase last)\n",
+			m->nmissing, m->nmissing == 1 ? "" : "s");
 }
 
 static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
@@ -163,8 +185,11 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 		else
 			cJSON_AddStringToObject(p, "section", "start");
 		cJSON_AddBoolToObject(p, "seen", ph->seen);
-		if (!ph->seen)
+		if (!ph->seen) {
+			if (ph->why[0])
+				cJSON_AddStringToObject(p, "why", ph->why);
 			continue;
+		}
 		cJSON_AddNumberToObject(p, "start_offset_ns", (double)(ph->t0 - m->t0));
 		cJSON_AddNumberToObject(p, "duration_ns", (double)dur);
 		cJSON_AddNumberToObject(p, "share",

@@ -346,6 +346,91 @@ static const struct ev *find(const struct sp_anchor *a, const struct ev *evs, si
 	return best;
 }
 
+/* ---- why a phase was not seen ---- */
+
+/* A sentence cut at the buffer's end is fine here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+static const char *class_name(unsigned cls)
+{
+	return cls == (SP_CLS_CLONE | SP_CLS_NS) ? "clone/unshare/setns"
+	       : cls & SP_CLS_MOUNT ? "mount" : cls & SP_CLS_EXEC ? "exec"
+	       : cls & SP_CLS_CLONE ? "clone" : cls & SP_CLS_NS ? "unshare/setns"
+	       : cls & SP_CLS_DIR ? "mkdir/rename" : "";
+}
+
+/* What an anchor asks for, in words: "runc:init's first mount call". */
+static void anchor_words(const struct sp_anchor *a, char *buf, size_t len)
+{
+	const char *role = a->role && strcmp(a->role, "*") ? a->role : "any process";
+	const char *pick = a->pick == SP_FIRST ? "first" : "last";
+
+	switch (a->kind) {
+	case SP_AK_LOAD:
+		snprintf(buf, len, "a %s process to start", role);
+		break;
+	case SP_AK_PEXIT:
+		snprintf(buf, len, "a %s process to exit", role);
+		break;
+	default:
+		snprintf(buf, len, "%s's %s %s call%s", role, pick,
+			 a->call ? sp_call_info(a->call)->name : class_name(a->cls),
+			 a->cond == SP_COND_NS ? " making namespaces"
+			 : a->cond == SP_COND_CONTAINED ? " after the pivot"
+			 : a->cond == SP_COND_OVERLAY ? " (overlay)"
+			 : a->cond == SP_COND_OK ? " that succeeded" : "");
+	}
+}
+
+/* Why no event matched a (not seen): no process in that role at all (a gap
+ * in recording: not traced, or not recognised), processes but none of the
+ * calls asked for (not recorded), or calls that do not fit the rule. */
+static void explain(const struct sp_anchor *a, const struct ev *evs, size_t nev,
+		    const struct sp_map *m, char *why, size_t len)
+{
+	char want[128];
+	const struct sp_proc *who = NULL;
+	size_t nrole = 0, ncls = 0;
+
+	anchor_words(a, want, sizeof(want));
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (role_ok(a->role, m->procs[i])) {
+			nrole++;
+			who = who ? who : m->procs[i];
+		}
+	if (!nrole) {
+		snprintf(why, len, "expected %s: no %s process was recorded in this start (not "
+			 "traced: static without startpath-exec, or not recording; or not "
+			 "recognised as %s)", want, a->role, a->role);
+		return;
+	}
+	if (a->kind != SP_AK_CALL) {
+		snprintf(why, len, "expected %s: %zu %s process%s recorded, none %s here", want,
+			 nrole, a->role, nrole == 1 ? "" : "es",
+			 a->kind == SP_AK_LOAD ? "started" : "exited");
+		return;
+	}
+	for (size_t i = 0; i < nev; i++)
+		if (evs[i].kind == SP_AK_CALL && role_ok(a->role, evs[i].proc) &&
+		    (!a->call || evs[i].span->call == a->call) &&
+		    (!a->cls || (sp_call_info(evs[i].span->call)->cls & a->cls)))
+			ncls++;
+	if (!ncls)
+		snprintf(why, len, "expected %s: %s (%s[%d]) recorded no %s call%s", want, a->role,
+			 sp_proc_comm(who), who->host_pid ? who->host_pid : who->pid,
+			 a->call ? sp_call_info(a->call)->name : class_name(a->cls),
+			 a->cls & SP_CLS_DIR ? " (mkdir/rename are recorded only under "
+					       "STARTPATH_PREFIXES or containerd's root and state)"
+					     : "");
+	else
+		snprintf(why, len, "expected %s: %zu such call%s recorded, none fits the rule "
+			 "(its condition or order): a gap in the rules", want, ncls,
+			 ncls == 1 ? "" : "s");
+}
+
+#pragma GCC diagnostic pop
+
 static int add_proc(struct sp_map *m, const struct sp_proc *p)
 {
 	for (size_t i = 0; i < m->nprocs; i++)
@@ -413,6 +498,7 @@ static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint
 		if (!hit[i]) {
 			if (!top[i]->section)
 				m->nmissing++;
+			explain(&top[i]->start, evs, nev, m, ph->why, sizeof(ph->why));
 			continue;
 		}
 		ph->t0 = edge_time(&top[i]->start, hit[i]);
@@ -499,6 +585,10 @@ static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint
 			ph->t1 = e ? edge_time(&rule->end, e) : ph->t0;
 			ph->proc = s->proc;
 			ph->span = s->span;
+		} else if (!par->seen) {
+			snprintf(ph->why, sizeof(ph->why), "its phase %s was not seen", par->name);
+		} else {
+			explain(&rule->start, evs, nev, m, ph->why, sizeof(ph->why));
 		}
 	}
 	return 0;

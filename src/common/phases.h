@@ -67,6 +67,9 @@ struct sp_map_phase {
 	const struct sp_proc *proc; /* the process whose event starts it */
 	const struct sp_span *span; /* that event, if a call */
 	int bottleneck;
+	/* Not seen: what was expected and what was (not) recorded instead,
+	 * one sentence (a gap in recording, or in the rules). */
+	char why[256];
 };
 
 /* One call that belongs to a container start. */

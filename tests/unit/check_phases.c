@@ -311,6 +311,66 @@ START_TEST(test_pid_reuse)
 }
 END_TEST
 
+/* A start whose runc init was not recorded, and one whose containerd
+ * recorded no snapshot directory: each unseen phase says what it expected
+ * and what was (not) recorded. */
+START_TEST(test_why_not_seen)
+{
+	struct sp_dataset ds;
+	struct sp_map *maps;
+	const struct sp_map_phase *ph;
+	char dir[512];
+	size_t kept = 0;
+	int n;
+
+	snprintf(dir, sizeof(dir), "%s/containerd-run", datadir());
+	ck_assert_int_eq(sp_dataset_load(dir, &ds), 0);
+	for (size_t i = 0; i < ds.nprocs; i++) {
+		if (ds.procs[i].argc == 2 && strcmp(ds.procs[i].argv[1], "init") == 0) {
+			sp_proc_free(&ds.procs[i]);
+			continue;
+		}
+		ds.procs[kept++] = ds.procs[i];
+	}
+	ds.nprocs = kept;
+	n = sp_maps_build(ds.procs, ds.nprocs, 0, &maps);
+	ck_assert_int_eq(n, 1);
+	ph = phase(&maps[0], "namespace_setup");
+	ck_assert(!ph->seen);
+	ck_assert_msg(strstr(ph->why, "runc:init's first clone/unshare/setns call") &&
+		      strstr(ph->why, "no runc:init process was recorded"), "why: %s", ph->why);
+	ck_assert_ptr_nonnull(strstr(phase(&maps[0], "pivot_root")->why, "rootfs_setup was not seen"));
+	ck_assert(phase(&maps[0], "snapshot_mount")->seen);
+	ck_assert_str_eq(phase(&maps[0], "snapshot_mount")->why, "");
+	sp_maps_free(maps, n);
+	/* containerd's mkdirat/renameat gone (not under its prefixes) */
+	for (size_t i = 0; i < ds.nprocs; i++) {
+		struct sp_proc *p = &ds.procs[i];
+		size_t k = 0;
+
+		if (strcmp(sp_proc_comm(p), "containerd") != 0)
+			continue;
+		for (size_t s = 0; s < p->nspans; s++) {
+			if (p->spans[s].call != SP_C_MKDIRAT && p->spans[s].call != SP_C_RENAMEAT) {
+				p->spans[k++] = p->spans[s];
+				continue;
+			}
+			for (unsigned j = 0; j < p->spans[s].nstr && j < SP_MAX_STRS; j++)
+				free(p->spans[s].strs[j]);
+		}
+		p->nspans = k;
+	}
+	n = sp_maps_build(ds.procs, ds.nprocs, 0, &maps);
+	ck_assert_int_eq(n, 1);
+	ph = phase(&maps[0], "snapshot_prepare");
+	ck_assert(!ph->seen);
+	ck_assert_msg(strstr(ph->why, "recorded no mkdirat call") &&
+		      strstr(ph->why, "STARTPATH_PREFIXES"), "why: %s", ph->why);
+	sp_maps_free(maps, n);
+	sp_dataset_free(&ds);
+}
+END_TEST
+
 START_TEST(test_roles)
 {
 	struct sp_proc p;
@@ -379,6 +439,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_rule_table_well_formed);
 	tcase_add_test(tc, test_containerd_map);
 	tcase_add_test(tc, test_roles);
+	tcase_add_test(tc, test_why_not_seen);
 	tcase_add_test(tc, test_pid_reuse);
 	suite_add_tcase(s, tc);
 	return s;
