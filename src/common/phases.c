@@ -348,9 +348,12 @@ static const struct ev *find(const struct sp_anchor *a, const struct ev *evs, si
 
 /* ---- why a phase was not seen ---- */
 
-/* A sentence cut at the buffer's end is fine here. */
+/* A sentence cut at the buffer's end is fine here (gcc warns; clang has
+ * no such warning). */
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 static const char *class_name(unsigned cls)
 {

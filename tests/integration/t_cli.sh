@@ -42,4 +42,17 @@ ring=$(ls "$TMP/r1"/*.ring | head -1)
 expect 0 '"schema":\|"schema" *:' "$SP" dump "$ring"
 "$SP" dump "$ring" | jq -e '.schema == "startpath/proc/v1" and (.ring_id | length) > 0' >/dev/null ||
 	fail "dump of $ring is not a process document"
+# A start whose runc init images are missing: the unseen phases say what
+# their rules expected, in the table and the JSON; --calls lists the calls
+# no phase holds.
+mkdir -p "$TMP/noinit"
+for f in "$TOP"/tests/data/containerd-run/*.json; do
+	jq -e '.argv[1] == "init" and (.argv | length) == 2' "$f" >/dev/null || cp "$f" "$TMP/noinit/"
+done
+"$SP" report "$TMP/noinit" --calls >"$TMP/noinit.txt" || fail "report of a start without runc init failed"
+grep -q "why: expected runc:init's first clone/unshare/setns call: no runc:init process was recorded" \
+	"$TMP/noinit.txt" || fail "namespace_setup's why line missing: $(cat "$TMP/noinit.txt")"
+grep -q "in no phase of the start:" "$TMP/noinit.txt" || fail "--calls does not list the calls in no phase"
+check "$TMP/noinit" '.maps[0].phases[] | select(.name=="rootfs_setup") | (.seen | not) and (.why | test("runc:init.s first mount call"))' \
+	"an unseen phase says why (table and JSON)"
 ok "all CLI checks"
