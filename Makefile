@@ -6,6 +6,13 @@
 #   make demo       one container start under startpath, then its Start Path Map
 #   make bench      ns per hooked call, with and without the library
 #   make help       all targets and options
+#
+# Layout (src/lib and src/exec depend on src/rewrite and src/common only):
+#   src/common/    shared by all: ring, records, model, JSON, roles, phases, trust
+#   src/rewrite/   the syscall-site rewriter (library and launcher): rewrite.h
+#   src/lib/       libstartpath.so
+#   src/exec/      startpath-exec and its freestanding recorder
+#   src/cli/       the startpath command
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -43,7 +50,8 @@ CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 COMMON_SRC := $(wildcard src/common/*.c)
-LIB_SRC    := $(wildcard src/lib/*.c)
+REWRITE_SRC := $(wildcard src/rewrite/*.c)
+LIB_SRC    := $(wildcard src/lib/*.c) $(REWRITE_SRC)
 LIB_ASM    := $(wildcard src/lib/*.S)
 CLI_SRC    := $(wildcard src/cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/check_*.c)
@@ -68,15 +76,22 @@ CTORLIB := $(B)/progs/libctorhook.so
 .PHONY: all test unit integration demo bench bench-build install uninstall clean help deps-test deps-demo tsan fuzz soak
 all: $(LIBSO) $(CLI) $(EXEC)
 
-$(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/lib/*.h src/lib/*.def)
+$(B)/pic/%.o: %.c $(wildcard include/*.h src/common/*.h src/rewrite/*.h src/lib/*.h src/lib/*.def)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC(pic) $<")
-	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -fvisibility=hidden $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_BASE) -Isrc/rewrite $(OPT) -fPIC -fvisibility=hidden $(CFLAGS) -c $< -o $@
+# The patch code runs in startpath-exec's loader before libc: free of it
+# everywhere (the library's copy is the same code).
+$(B)/pic/src/rewrite/patch.o: src/rewrite/patch.c src/rewrite/rewrite.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC(pic) $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -fvisibility=hidden -ffreestanding -fno-builtin \
+		-fno-stack-protector $(CFLAGS) -c $< -o $@
 
 # The assembly includes the C headers' offsets and sizes (raw.h): it must be
 # rebuilt with them, or the two disagree (a private stack mapped at one size
 # and unmapped at another).
-$(B)/pic/%.o: %.S $(wildcard include/*.h src/common/*.h src/lib/*.h)
+$(B)/pic/%.o: %.S $(wildcard include/*.h src/common/*.h src/rewrite/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) -fPIC -c $< -o $@
@@ -99,22 +114,23 @@ $(CLI): $(CLI_OBJ) $(COMMON_OBJ)
 	$(Q)$(CC) $(SAN) -o $@ $(CLI_OBJ) $(COMMON_OBJ) $(CJSON_LIBS) $(CURL_LIBS) -lm $(LDFLAGS)
 
 # startpath-exec: the launcher for static programs, with the freestanding
-# recorder (src/exec/rec*.{c,S} + the library's syscall decoder and record
-# packing) linked into one flat, position-independent image and embedded.
-REC_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/lib -Isrc/exec $(WARN) \
+# recorder (src/exec/rec*.{c,S}, its C library functions, the shared syscall
+# decoder and record packing) linked into one flat, position-independent
+# image and embedded.
+REC_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/rewrite -Isrc/exec $(WARN) \
 	-O2 -fPIC -fvisibility=hidden -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -fcf-protection=none -mno-red-zone -fno-jump-tables \
 	-ffunction-sections -fdata-sections
-REC_OBJ := $(B)/rec/rec.o $(B)/rec/rec_entry.o $(B)/rec/sysdecode.o $(B)/rec/record.o \
-	$(B)/rec/env.o $(B)/rec/trust.o
-$(B)/rec/rec.o: src/exec/rec.c src/exec/rec.h $(wildcard include/*.h src/common/*.h src/lib/*.h)
+REC_OBJ := $(B)/rec/rec.o $(B)/rec/rec_entry.o $(B)/rec/freestanding.o $(B)/rec/sysdecode.o \
+	$(B)/rec/record.o $(B)/rec/env.o $(B)/rec/trust.o
+$(B)/rec/rec.o $(B)/rec/freestanding.o: $(B)/rec/%.o: src/exec/%.c src/exec/rec.h $(wildcard include/*.h src/common/*.h src/rewrite/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC(rec) $<")
 	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
-$(B)/rec/rec_entry.o: src/exec/rec_entry.S src/exec/rec.h $(wildcard include/*.h src/common/*.h src/lib/*.h)
+$(B)/rec/rec_entry.o: src/exec/rec_entry.S src/exec/rec.h $(wildcard include/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
-$(B)/rec/sysdecode.o: src/lib/sysdecode.c $(wildcard include/*.h src/common/*.h src/lib/*.h)
+$(B)/rec/sysdecode.o: src/rewrite/sysdecode.c $(wildcard include/*.h src/common/*.h src/rewrite/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(REC_CFLAGS) -c $< -o $@
 $(B)/rec/record.o $(B)/rec/env.o $(B)/rec/trust.o: $(B)/rec/%.o: src/common/%.c $(wildcard include/*.h src/common/*.h)
@@ -129,13 +145,14 @@ $(B)/rec/rec.elf: $(REC_OBJ) src/exec/rec.lds
 $(B)/exec/blob.o: src/exec/blob.S $(B)/rec/rec.elf
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -c -DREC_ELF='"$(B)/rec/rec.elf"' $< -o $@
-$(B)/exec/rewrite.o: src/lib/rewrite.c src/exec/launcher.h $(wildcard include/*.h src/common/*.h)
+# The rewriter, with capstone linked in statically (SP_CS_STATIC).
+$(B)/exec/rewrite.o: src/rewrite/rewrite.c $(wildcard include/*.h src/common/*.h src/rewrite/*.h)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -DSP_LAUNCHER -DSP_CS_STATIC -Isrc/lib $(CFLAGS) -c $< -o $@
-$(B)/exec/launcher.o: src/exec/launcher.c src/exec/launcher.h src/exec/load.h src/exec/rec.h $(wildcard include/*.h src/common/*.h)
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -DSP_CS_STATIC -Isrc/rewrite $(CFLAGS) -c $< -o $@
+$(B)/exec/launcher.o: src/exec/launcher.c src/exec/load.h src/exec/rec.h $(wildcard include/*.h src/common/*.h src/rewrite/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -Isrc/exec -Wno-format-truncation $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) -Isrc/exec -Isrc/rewrite -Wno-format-truncation $(CFLAGS) -c $< -o $@
 # The loader and the entry point run before libc is initialised: no libc,
 # no stack protector, no implicit memcpy/memset (checked: the only symbols
 # they may take from elsewhere are these).
@@ -143,19 +160,23 @@ FREE_CFLAGS := -ffreestanding -fno-builtin -fno-stack-protector -fno-tree-loop-d
 	-fno-asynchronous-unwind-tables
 FREE_ALLOWED := spx_blob spx_blob_end sp_ring_init sp_ring_bytes sp_ring_capacity _start \
 	spx_prepare spx_load spx_cache_apply spx_go spx_env spx_line spx_fast_load spx_fast_state \
-	sp_trust_dir sp_trust_file sp_trust_what
-$(B)/exec/load.o $(B)/exec/fast.o: $(B)/exec/%.o: src/exec/%.c src/exec/load.h src/exec/rec.h src/lib/stub.h $(wildcard include/*.h src/common/*.h)
+	sp_trust_dir sp_trust_file sp_trust_what sp_patch sp_plan_mismatches sp_plan_parse_site
+$(B)/exec/load.o $(B)/exec/fast.o: $(B)/exec/%.o: src/exec/%.c src/exec/load.h src/exec/rec.h $(wildcard include/*.h src/common/*.h src/rewrite/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_BASE) -O2 -g $(FREE_CFLAGS) -Isrc/exec -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_BASE) -O2 -g $(FREE_CFLAGS) -Isrc/exec -Isrc/rewrite -c $< -o $@
 	$(Q)bad=$$(nm -u $@ | awk '{print $$2}' | grep -vxF $(patsubst %,-e %,$(FREE_ALLOWED))); \
 		if [ -n "$$bad" ]; then echo "$@ calls outside the loader: $$bad" >&2; rm -f $@; exit 1; fi
 # Never sanitized (like the library): it becomes the traced program.
 $(B)/exec/ring.o: src/common/ring.c $(wildcard include/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(CFLAGS) -c $< -o $@
-# The directory checks run in the loader, before libc: freestanding too.
+# The directory checks and the patch run in the loader, before libc:
+# freestanding too.
 $(B)/exec/trust.o: src/common/trust.c src/common/trust.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_BASE) -O2 -g $(FREE_CFLAGS) -c $< -o $@
+$(B)/exec/patch.o: src/rewrite/patch.c src/rewrite/rewrite.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_BASE) -O2 -g $(FREE_CFLAGS) -c $< -o $@
 # A static executable, not a PIE: it is exec'd once per launched program, and
@@ -166,7 +187,8 @@ $(B)/exec/trust.o: src/common/trust.c src/common/trust.h
 # program that wants them runs untraced with a message, and startpath-exec
 # unmaps itself before the jump.
 EXEC_BASE := 0x70000000
-$(EXEC): $(B)/exec/launcher.o $(B)/exec/load.o $(B)/exec/fast.o $(B)/exec/rewrite.o $(B)/exec/blob.o $(B)/exec/ring.o $(B)/exec/trust.o
+$(EXEC): $(B)/exec/launcher.o $(B)/exec/load.o $(B)/exec/fast.o $(B)/exec/rewrite.o $(B)/exec/patch.o \
+		$(B)/exec/blob.o $(B)/exec/ring.o $(B)/exec/trust.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -static -no-pie -Wl,-Ttext-segment=$(EXEC_BASE) -Wl,-e,spx_entry -o $@ $^ \

@@ -5,23 +5,14 @@
  * freestanding recorder share one definition.
  */
 #include "trust.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-static inline long tsys(long n, long a, long b, long c, long d)
-{
-	long ret;
-	register long r10 __asm__("r10") = d;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
+#define tsys(n, a, b, c, d) sp_sys6(n, a, b, c, d, 0, 0)
 
 /* Owner and mode of what fd is open on, against the rules. */
 static long check(long fd, int want_dir, struct sp_trust_id *id)

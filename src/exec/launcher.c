@@ -20,7 +20,7 @@
  * The loading itself is load.c's, free of libc: with a cached patch plan it
  * runs at the launcher's entry point, before glibc starts (fast.c), and
  * this main() never runs.  main() handles the rest: usage, a plan to decode
- * first (sp_rewrite_static, which caches it), a failure to report.
+ * first (sp_rewrite, which caches it), a failure to report.
  *
  * Anything that fails before the jump fails open: the program is exec'd
  * as it is, untraced, with one `startpath:` line on stderr (or in
@@ -29,10 +29,11 @@
  *
  *   startpath-exec [--fd N] [--argv0 NAME] [--] TARGET [ARGS...]
  */
-#include "launcher.h"
 #include "load.h"
+#include "rewrite.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -78,8 +79,8 @@ static FILE *msg_file(void)
 	return f ? f : stderr;
 }
 
-#define say spx_say
-void spx_say(const char *fmt, ...)
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
 {
 	FILE *f = msg_file();
 	va_list ap;
@@ -92,6 +93,16 @@ void spx_say(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', f);
 	fflush(f);
+}
+
+/* The rewriter's messages: at STARTPATH_DEBUG 1 and up (a note is worth
+ * level 1, as in the library). */
+static int debug_level;
+
+static void launcher_say(int level, const char *msg)
+{
+	if (debug_level >= (level ? level : 1))
+		say("%s", msg);
 }
 
 static void usage(FILE *f)
@@ -245,15 +256,17 @@ int main(int argc, char **argv, char **envp)
 		uint64_t *tab = (uint64_t *)L->rec;
 		struct sp_rewrite_req rq = {
 			.path = L->execfn, .file = L->fdfile, .build_id = L->im.build_id,
-			.cache_dfd = spx_cache_dir(L),
+			.cache_dfd = (int)spx_cache_dir(L), .cache_sub = "",
 			.bias = L->im.base, .text_lo = L->im.text_lo, .text_hi = L->im.text_hi,
-			.interest = L->conf->interest, .entry_pre = L->rec + tab[SPX_T_PRE / 8],
-			.entry_post = L->rec + tab[SPX_T_POST / 8],
-			.entry_child = L->rec + tab[SPX_T_CHILD / 8], .debug = L->debug,
 			.text_writable = 1, /* until spx_go */
+			.single = 1,        /* the program has not run yet */
+			.stubs = { (uint64_t)L->conf->interest, L->rec + tab[SPX_T_PRE / 8],
+				   L->rec + tab[SPX_T_POST / 8], L->rec + tab[SPX_T_CHILD / 8] },
+			.say = launcher_say,
 		};
 
-		n_done = (int)sp_rewrite_static(&rq);
+		debug_level = L->debug;
+		n_done = (int)sp_rewrite(&rq);
 		if (rq.cache_dfd >= 0)
 			close(rq.cache_dfd);
 	}

@@ -16,7 +16,9 @@
  * checks the object's undefined symbols).
  */
 #include "load.h"
+#include "rewrite.h"
 #include "ring.h"
+#include "sys.h"
 #include "trust.h"
 
 #include <errno.h>
@@ -26,36 +28,11 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#define STUB_MAP(a, l) \
-	((void *)sys6(SYS_mmap, (long)(a), (long)(l), PROT_READ | PROT_WRITE, \
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0))
-#define STUB_UNMAP(a, l) ((void)sys6(SYS_munmap, (long)(a), (long)(l), 0, 0, 0, 0))
-#define STUB_PROTECT(a, l, p) protect((a), (l), (p))
-
-static long sys6(long nr, long a, long b, long c, long d, long e, long f);
-static inline int protect(void *a, size_t l, int p)
-{
-	return (int)sys6(SYS_mprotect, (long)a, (long)l, p, 0, 0, 0);
-}
-#include "../lib/stub.h"
-
 extern const unsigned char spx_blob[], spx_blob_end[];
 
 /* ---- what a freestanding program needs ---- */
 
-static long sys6(long nr, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
+#define sys6 sp_sys6
 #define sys0(n) sys6(n, 0, 0, 0, 0, 0, 0)
 #define sys1(n, a) sys6(n, (long)(a), 0, 0, 0, 0, 0)
 #define sys2(n, a, b) sys6(n, (long)(a), (long)(b), 0, 0, 0, 0)
@@ -654,50 +631,6 @@ int spx_load(struct spx_load *L)
 
 /* ---- the cached patch plan ---- */
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* One "site WIN LEN SYS HEX" line (see rewrite.c's cache_write). */
-static int parse_site(const char *p, const char *end, struct site *s)
-{
-	unsigned long long v[3] = { 0, 0, 0 };
-	size_t nhex = 0;
-
-	if (end - p < 5 || p[0] != 's' || p[1] != 'i' || p[2] != 't' || p[3] != 'e' || p[4] != ' ')
-		return -1;
-	p += 5;
-	for (int f = 0; f < 3; f++) {
-		int base = f == 0 ? 16 : 10, digits = 0;
-
-		for (; p < end && *p != ' '; p++, digits++) {
-			int d = hexval(*p);
-
-			if (d < 0 || d >= base || digits > 16)
-				return -1;
-			v[f] = v[f] * (unsigned)base + (unsigned)d;
-		}
-		if (!digits || p >= end)
-			return -1;
-		p++;
-	}
-	if (v[1] < 5 || v[1] > MAX_WIN || v[2] + 2 > v[1])
-		return -1;
-	zero(s, sizeof(*s));
-	s->win = v[0];
-	s->len = (uint8_t)v[1];
-	s->sys = (uint8_t)v[2];
-	for (; p + 1 < end && nhex < v[1]; p += 2, nhex++) {
-		int a = hexval(p[0]), b = hexval(p[1]);
-
-		if (a < 0 || b < 0)
-			return -1;
-		s->bytes[nhex] = (uint8_t)(a << 4 | b);
-	}
-	return nhex == v[1] && p == end ? 0 : -1;
-}
-
 long spx_cache_dir(struct spx_load *L)
 {
 	const char *c = spx_env(L->envp, "STARTPATH_CACHE");
@@ -753,7 +686,7 @@ int spx_cache_apply(struct spx_load *L, unsigned *n, unsigned *planned)
 	if (q >= fend || q - file < 18)
 		return 1;
 	for (int k = 0; k < 18; k++)
-		if (file[k] != "startpath-sites 2 "[k])
+		if (file[k] != SP_PLAN_MAGIC[k])
 			return 1;
 	for (q++; q < fend; q++) {
 		char *eol = q;
@@ -761,19 +694,19 @@ int spx_cache_apply(struct spx_load *L, unsigned *n, unsigned *planned)
 		while (eol < fend && *eol != '\n')
 			eol++;
 		if (eol == fend || ns == sizeof(sites) / sizeof(sites[0]) ||
-		    parse_site(q, eol, &sites[ns]) < 0)
+		    sp_plan_parse_site(q, eol, &sites[ns]) < 0)
 			return 1; /* not a plan we wrote: decode afresh */
 		ns++;
 		q = eol;
 	}
-	if (stub_mismatches(sites, ns, L->im.base, L->im.text_lo, L->im.text_hi))
+	if (sp_plan_mismatches(sites, ns, L->im.base, L->im.text_lo, L->im.text_hi))
 		return 1; /* another binary's plan: decode afresh (and rewrite it) */
 	cfg.interest = (uint64_t)L->conf->interest;
 	cfg.pre = L->rec + tab[SPX_T_PRE / 8];
 	cfg.post = L->rec + tab[SPX_T_POST / 8];
 	cfg.child = L->rec + tab[SPX_T_CHILD / 8];
 	*planned = (unsigned)ns;
-	if (stub_apply(sites, ns, L->im.base, L->im.text_lo, L->im.text_hi, STUB_TEXT_RW, &cfg, n) < 0)
+	if (sp_patch(sites, ns, L->im.base, L->im.text_lo, L->im.text_hi, STUB_TEXT_RW, &cfg, n) < 0)
 		return fail(L, "no room for executable stubs near the text of ", L->path, 0);
 	return 0;
 }

@@ -15,15 +15,21 @@
  * launcher's path means nothing there, and no host fd may leak in).
  */
 #include "rec.h"
-#include "../lib/internal.h"
 #include "env.h"
+#include "record.h"
+#include "rewrite.h"
+#include "ring.h"
+#include "sys.h"
 #include "trust.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -52,108 +58,12 @@ struct regs {
 
 /* ---- what a freestanding image needs ---- */
 
-static long sys6(long nr, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
+#define sys6 sp_sys6
 #define sys0(n) sys6(n, 0, 0, 0, 0, 0, 0)
 #define sys1(n, a) sys6(n, (long)(a), 0, 0, 0, 0, 0)
 #define sys2(n, a, b) sys6(n, (long)(a), (long)(b), 0, 0, 0, 0)
 #define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define sys4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-
-H void *memcpy(void *d, const void *s, size_t n)
-{
-	char *dp = d;
-	const char *sp = s;
-
-	while (n--)
-		*dp++ = *sp++;
-	return d;
-}
-
-H void *memset(void *d, int c, size_t n)
-{
-	char *dp = d;
-
-	while (n--)
-		*dp++ = (char)c;
-	return d;
-}
-
-H int memcmp(const void *a, const void *b, size_t n)
-{
-	const unsigned char *x = a, *y = b;
-
-	for (; n; n--, x++, y++)
-		if (*x != *y)
-			return *x - *y;
-	return 0;
-}
-
-H size_t strnlen(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
-H size_t strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
-
-H int strncmp(const char *a, const char *b, size_t n)
-{
-	for (; n; n--, a++, b++) {
-		if (*a != *b)
-			return (unsigned char)*a - (unsigned char)*b;
-		if (!*a)
-			return 0;
-	}
-	return 0;
-}
-
-H int strcmp(const char *a, const char *b)
-{
-	return strncmp(a, b, (size_t)-1);
-}
-
-H char *strchr(const char *s, int c)
-{
-	for (;; s++) {
-		if (*s == (char)c)
-			return (char *)s;
-		if (!*s)
-			return NULL;
-	}
-}
-
-H size_t strcspn(const char *s, const char *reject)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		for (const char *r = reject; *r; r++)
-			if (s[n] == *r)
-				return n;
-	return n;
-}
 
 static char *cat(char *p, const char *end, const char *s)
 {

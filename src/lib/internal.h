@@ -18,7 +18,9 @@
 #include "startpath.h"
 #include "ring.h"
 #include "record.h"
+#include "sys.h"
 #include "trust.h"
+#include "rewrite.h"
 
 #define SP_EXPORT __attribute__((visibility("default")))
 #define SP_HIDDEN __attribute__((visibility("hidden")))
@@ -131,9 +133,6 @@ SP_HIDDEN int sp_setns_enters(long fd, long nstype);
 /* A pivot_root/chroot/setns(mnt) succeeded: stop writing host paths. */
 SP_HIDDEN void sp_set_contained(void);
 
-/* mkdir/rename under a configured prefix? (absolute paths only) */
-SP_HIDDEN int sp_prefix_match(const char *path);
-
 /* mount(2)'s data argument as a string to record, or NULL if it is none. */
 SP_HIDDEN const char *sp_mount_opts(unsigned long flags, const void *data);
 
@@ -148,26 +147,6 @@ SP_HIDDEN unsigned sp_exec_strs(const char *path, char *const argv[], const char
 SP_HIDDEN int sp_static_target(int dirfd, const char *path, int at_flags);
 SP_HIDDEN char **sp_launcher_argv(int fd, const char *path, char *const argv[], char **out,
 				  size_t max, char *fdbuf);
-
-/* The strings a mount record keeps (source, target, fstype, options and,
- * for overlay, upperdir in up); returns their count.  No allocation. */
-SP_HIDDEN unsigned sp_mount_strs(const char *source, const char *target, const char *fstype,
-				 unsigned long flags, const void *data, const char *strs[5],
-				 char *up, size_t uplen, uint64_t *lowerdirs);
-
-/* A system call as its record keeps it (sysdecode.c). */
-struct sp_sysrec {
-	unsigned call;
-	unsigned nstr;
-	const char *strs[6];
-	uint64_t x[3];
-	char up[256];      /* an overlay mount's upper dir */
-};
-
-/* Decode syscall nr with raw arguments a[0..5]: 0 and *r filled if it is
- * recorded, -1 if not (another number, exec, exit_group, or mkdir/rename
- * outside the prefixes).  No allocation, async-signal-safe. */
-SP_HIDDEN int sp_sys_decode(long nr, const uint64_t a[6], struct sp_sysrec *r);
 
 /* Fill the syscall() filter's bitmap (entry.S). */
 SP_HIDDEN void sp_syscall_setup(void);
@@ -187,19 +166,7 @@ enum sp_msg_id {
 	SP_MSG_RESOLVE, SP_MSG_CHILD_RING, SP_MSG_ARGV, SP_MSG_CACHE,
 };
 
-/* Raw syscall without touching errno. */
-static inline long sp_raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-	long ret;
-	register long r10 __asm__("r10") = a4;
-	register long r8 __asm__("r8") = a5;
-	register long r9 __asm__("r9") = a6;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
+/* Raw syscall without touching errno (sys.h). */
+#define sp_raw_syscall6 sp_sys6
 
 #endif

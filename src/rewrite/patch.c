@@ -1,36 +1,38 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stub.h - the code a rewritten syscall site jumps to, and the patch itself,
- * shared by the library's rewriter (rewrite.c) and startpath-exec's
- * freestanding loader (src/exec/load.c, which runs before libc exists).
- * No libc here: the includer supplies STUB_MAP(addr, len) (an anonymous
- * RW mapping exactly at addr, or MAP_FAILED), STUB_UNMAP(addr, len) and
- * STUB_PROTECT(addr, len, prot).
+ * patch.c - the code a rewritten syscall site jumps to, the patch itself,
+ * and a plan line's parser.  Used by the rewriter in libstartpath.so and in
+ * startpath-exec, and by startpath-exec's loader, which runs before libc
+ * exists: so no libc here, raw system calls only (built -ffreestanding).
  */
-#ifndef SP_STUB_H
-#define SP_STUB_H
+#include "rewrite.h"
+#include "sys.h"
 
-#include <stddef.h>
-#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
-#define MAX_WIN 16
-#define STUB_MAX 192
+#define psys sp_sys6
 
-struct site {
-	uint64_t win;      /* link-time address of the window */
-	uint8_t len;       /* window length, >= 5 */
-	uint8_t sys;       /* offset of the SYSCALL in the window */
-	uint8_t bytes[MAX_WIN];
-};
+/* An anonymous RW mapping exactly at a, or NULL. */
+static void *stub_map(void *a, size_t l)
+{
+	long r = psys(SYS_mmap, (long)a, (long)l, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 
-/* Where stubs go: the filter's bitmap and the entry points (child: the
- * entry of a CLONE_VM clone's child, 0 if none). */
-struct stub_cfg {
-	uint64_t interest, pre, post, child;
-};
+	return (unsigned long)r > -4096UL ? NULL : (void *)r;
+}
 
-static inline uint8_t *stub_put(uint8_t *p, const void *b, size_t n)
+static void stub_unmap(void *a, size_t l)
+{
+	psys(SYS_munmap, (long)a, (long)l, 0, 0, 0, 0);
+}
+
+static int stub_protect(void *a, size_t l, int prot)
+{
+	return psys(SYS_mprotect, (long)a, (long)l, prot, 0, 0, 0) < 0 ? -1 : 0;
+}
+
+static uint8_t *stub_put(uint8_t *p, const void *b, size_t n)
 {
 	const uint8_t *s = b;
 
@@ -39,18 +41,18 @@ static inline uint8_t *stub_put(uint8_t *p, const void *b, size_t n)
 	return p;
 }
 
-static inline uint8_t *stub_put64(uint8_t *p, uint64_t v)
+static uint8_t *stub_put64(uint8_t *p, uint64_t v)
 {
 	return stub_put(p, &v, 8);
 }
 
-static inline uint8_t *stub_put32(uint8_t *p, int32_t v)
+static uint8_t *stub_put32(uint8_t *p, int32_t v)
 {
 	return stub_put(p, &v, 4);
 }
 
 /* Emit the stub for s (window at runtime address w) at p; returns its end. */
-static inline uint8_t *stub_emit(uint8_t *p, const struct site *s, uint64_t w,
+static uint8_t *stub_emit(uint8_t *p, const struct site *s, uint64_t w,
 				 const struct stub_cfg *c)
 {
 	const uint8_t *pre = s->bytes, *post = s->bytes + s->sys + 2;
@@ -122,7 +124,7 @@ static inline uint8_t *stub_emit(uint8_t *p, const struct site *s, uint64_t w,
 
 /* An RW region for `size` bytes of stubs within +-2 GiB of [text_lo,
  * text_hi), or NULL. */
-static inline void *stub_region(uint64_t text_lo, uint64_t text_hi, size_t size)
+static void *stub_region(uint64_t text_lo, uint64_t text_hi, size_t size)
 {
 	const uint64_t step = 1ULL << 24, reach = 1ULL << 31;
 
@@ -134,11 +136,11 @@ static inline void *stub_region(uint64_t text_lo, uint64_t text_hi, size_t size)
 
 			if (k == 0 && (text_lo < d + size + 0x100000))
 				continue;
-			p = STUB_MAP((void *)cand[k], size);
-			if (p == MAP_FAILED)
+			p = stub_map((void *)cand[k], size);
+			if (!p)
 				continue;
 			if (p != (void *)cand[k]) { /* old kernel: hint only */
-				STUB_UNMAP(p, size);
+				stub_unmap(p, size);
 				continue;
 			}
 			return p;
@@ -147,19 +149,8 @@ static inline void *stub_region(uint64_t text_lo, uint64_t text_hi, size_t size)
 	return NULL;
 }
 
-/* How stub_apply gets write access to the text. */
-#define STUB_TEXT_PAGES 0 /* open and close each page around its patch */
-#define STUB_TEXT_RW    1 /* already writable (startpath-exec mapped it so) */
-#define STUB_TEXT_SPAN  2 /* one R-X mapping holds every site: open the span
-			     from the first to the last once (2 mprotects, not
-			     2 per site: ~25 us of a Go program's start) */
-
-/* Rewrite the n sites of a program loaded at bias: each window that still
- * holds the decoded bytes becomes a jmp to its stub.  The stubs are written
- * and made executable before any window is touched.  `text` is one of
- * STUB_TEXT_*.  One thread only.  Returns -1 when nothing could be patched
- * for want of stubs, else 0, with *done the count patched. */
-static inline int stub_ok(const struct site *x, uint64_t w, uint64_t text_lo, uint64_t text_hi)
+/* Does the window at w still hold what was decoded? */
+static int stub_ok(const struct site *x, uint64_t w, uint64_t text_lo, uint64_t text_hi)
 {
 	int same = 1;
 
@@ -170,11 +161,8 @@ static inline int stub_ok(const struct site *x, uint64_t w, uint64_t text_lo, ui
 	return same; /* else not what was decoded: leave it */
 }
 
-/* How many of a cached plan's n sites do not hold, at bias, the bytes the
- * plan says (a SYSCALL at its offset among them): a plan for another
- * binary, or not one we wrote.  0: every site matches. */
-static inline size_t stub_mismatches(const struct site *v, size_t n, uint64_t bias,
-				     uint64_t text_lo, uint64_t text_hi)
+size_t sp_plan_mismatches(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
+			  uint64_t text_hi)
 {
 	size_t bad = 0;
 
@@ -185,9 +173,8 @@ static inline size_t stub_mismatches(const struct site *v, size_t n, uint64_t bi
 	return bad;
 }
 
-static inline int stub_apply(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
-			     uint64_t text_hi, int text, const struct stub_cfg *c,
-			     unsigned *done)
+int sp_patch(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo, uint64_t text_hi,
+	     int text, const struct stub_cfg *c, unsigned *done)
 {
 	size_t size = (n * STUB_MAX + n + 4095) & ~(size_t)4095;
 	uint8_t *region, *p, *taken, scratch[STUB_MAX];
@@ -230,7 +217,7 @@ static inline int stub_apply(const struct site *v, size_t n, uint64_t bias, uint
 			jmp[0] = 0xe9;
 			stub_put32(jmp + 1, (int32_t)rel);
 			if (!writable &&
-			    STUB_PROTECT((void *)pg, pglen, PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
+			    stub_protect((void *)pg, pglen, PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
 				continue;
 			/* One thread: a plain copy, the displacement first so no
 			 * partial jmp is ever executable. */
@@ -239,21 +226,65 @@ static inline int stub_apply(const struct site *v, size_t n, uint64_t bias, uint
 				((uint8_t *)w)[k] = 0xcc;
 			__atomic_store_n((uint8_t *)w, jmp[0], __ATOMIC_RELEASE);
 			if (!writable)
-				STUB_PROTECT((void *)pg, pglen, PROT_READ | PROT_EXEC);
+				stub_protect((void *)pg, pglen, PROT_READ | PROT_EXEC);
 			(*done)++;
 		}
-		if (pass == 0 && STUB_PROTECT(region, size, PROT_READ | PROT_EXEC) < 0) {
-			STUB_UNMAP(region, size);
+		if (pass == 0 && stub_protect(region, size, PROT_READ | PROT_EXEC) < 0) {
+			stub_unmap(region, size);
 			return -1;
 		}
 		if (pass == 0 && text == STUB_TEXT_SPAN && span_lo < span_hi &&
-		    STUB_PROTECT((void *)span_lo, span_hi - span_lo,
+		    stub_protect((void *)span_lo, span_hi - span_lo,
 				 PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
 			writable = 1; /* else page by page */
 	}
 	if (text == STUB_TEXT_SPAN && writable)
-		STUB_PROTECT((void *)span_lo, span_hi - span_lo, PROT_READ | PROT_EXEC);
+		stub_protect((void *)span_lo, span_hi - span_lo, PROT_READ | PROT_EXEC);
 	return 0;
 }
 
-#endif
+/* ---- a plan line ---- */
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int sp_plan_parse_site(const char *p, const char *end, struct site *s)
+{
+	unsigned long long v[3] = { 0, 0, 0 };
+	size_t nhex = 0;
+
+	if (end - p < 5 || p[0] != 's' || p[1] != 'i' || p[2] != 't' || p[3] != 'e' || p[4] != ' ')
+		return -1;
+	p += 5;
+	for (int f = 0; f < 3; f++) {
+		int base = f == 0 ? 16 : 10, digits = 0;
+
+		for (; p < end && *p != ' '; p++, digits++) {
+			int d = hexval(*p);
+
+			if (d < 0 || d >= base || digits > 16)
+				return -1;
+			v[f] = v[f] * (unsigned)base + (unsigned)d;
+		}
+		if (!digits || p >= end)
+			return -1;
+		p++;
+	}
+	if (v[1] < 5 || v[1] > MAX_WIN || v[2] + 2 > v[1])
+		return -1;
+	for (size_t k = 0; k < sizeof(*s); k++)
+		((uint8_t *)s)[k] = 0;
+	s->win = v[0];
+	s->len = (uint8_t)v[1];
+	s->sys = (uint8_t)v[2];
+	for (; p + 1 < end && nhex < v[1]; p += 2, nhex++) {
+		int a = hexval(p[0]), b = hexval(p[1]);
+
+		if (a < 0 || b < 0)
+			return -1;
+		s->bytes[nhex] = (uint8_t)(a << 4 | b);
+	}
+	return nhex == v[1] && p == end ? 0 : -1;
+}

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rewrite.c - find the syscall instructions in the main executable's own
- * text (Go programs make raw syscalls) and rewrite the ones that can carry
- * a recorded call, so they pass through raw.c.
+ * rewrite.c - find the syscall instructions in a program's own text (Go
+ * programs make raw syscalls) and rewrite the ones that can carry a
+ * recorded call, so they pass through the caller's entry points (the
+ * library's raw.c, or startpath-exec's recorder).
  *
- * Finding: function bounds come from .gopclntab (Go, kept even in stripped
+ * Finding: function bounds come from Go's pclntab (kept even in stripped
  * binaries) or .symtab.  Only functions containing a 0f 05 byte pair are
  * decoded, with capstone (dlopen'ed only then), from their first byte; a
  * site is a decoded SYSCALL instruction.  A site whose number is a constant
@@ -15,23 +16,19 @@
  * replaced by a jmp to a stub placed within +-2 GiB.  The stub runs the
  * moved instructions, filters the number, makes the syscall itself and
  * jumps back.  No page 0, no call: nothing is pushed on the program's stack.
- * Done in the constructor while the process has one thread.
+ * Done while the process has one thread (the library's constructor, the
+ * launcher before the jump).
  *
- * Cache: the verified site list is kept per ELF build-id in
- * STARTPATH_CACHE (default STARTPATH_DIR/.sites), so an exec of a known
+ * Cache: the verified site list is kept per ELF build-id in the caller's
+ * plan directory (STARTPATH_CACHE, else STARTPATH_DIR/.sites), so an exec of a known
  * binary decodes nothing and never loads capstone.  A plan is followed only
  * from a directory and a file of this euid's that nobody else can write
  * (trust.h), and only if every site still holds the bytes it names.
  *
- * Fails open: anything unexpected skips that site or that binary, says so at
- * STARTPATH_DEBUG>=1 and leaves a note in the ring.
+ * Fails open: anything unexpected skips that site or that binary and says
+ * so through the request's say() (the library leaves a note in the ring).
  */
-#ifdef SP_LAUNCHER
-#include "../exec/launcher.h"
-#else
-#include "raw.h"
-#endif
-
+#include "rewrite.h"
 #include "trust.h"
 
 #include <capstone/capstone.h>
@@ -47,15 +44,8 @@
 #include <sys/mman.h>
 #include <sys/single_threaded.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-#define STUB_MAP(a, l) \
-	mmap((a), (l), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
-#define STUB_UNMAP(a, l) munmap((a), (l))
-#define STUB_PROTECT(a, l, p) mprotect((a), (l), (p))
-#include "stub.h"
 
 struct sites {
 	struct site *v;
@@ -73,51 +63,23 @@ struct exe {
 	int single;                /* known to have one thread */
 };
 
-/* Where stubs go: the filter's bitmap and the entry points.  The library
- * points them at raw_entry.S; startpath-exec at the static recorder, which
- * also needs the children of memory-sharing clones sent to its own entry. */
-static uint64_t *stub_interest;
-static uint64_t stub_pre, stub_post, stub_child;
-/* Where the plans are: cache_sub (".sites", or "" for cache_dfd itself)
- * in the checked directory cache_dfd; -1: no cache.  Reading goes through
- * cache_sub by path: the directory holding it is checked and writable by
- * nobody else, so only its owner (or root) made what is in it, and the plan
- * file itself is checked.  Writing, rare, checks cache_sub first. */
-static int cache_dfd = -1;
-static const char *cache_sub = "";
+/* The request being served: one at a time, in a constructor or in the
+ * launcher before the program runs. */
+static const struct sp_rewrite_req *rq_now;
 
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#ifdef SP_LAUNCHER
-static int debug_level;
-#define sp_debug(level, ...) \
-	do { \
-		if (debug_level >= (level)) \
-			spx_say(__VA_ARGS__); \
-	} while (0)
-#define REAL(fn) fn
-static void note(const char *fmt, ...)
+static void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(int level, const char *fmt, ...)
 {
-	char buf[200];
+	char buf[256];
 	va_list ap;
 
+	if (!rq_now->say)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	sp_debug(1, "%s", buf);
+	rq_now->say(level, buf);
 }
-#else
-static void note(const char *fmt, ...)
-{
-	char buf[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	sp_event(SP_K_NOTE, 0, buf);
-	sp_debug(1, "%s", buf);
-}
-#endif
 
 static int add_site(struct sites *s, const struct site *x)
 {
@@ -133,55 +95,6 @@ static int add_site(struct sites *s, const struct site *x)
 	s->v[s->n++] = *x;
 	return 0;
 }
-
-/* ---- the executable in memory ---- */
-
-#ifndef SP_LAUNCHER
-static int phdr_cb(struct dl_phdr_info *info, size_t size, void *vex)
-{
-	struct exe *ex = vex;
-
-	(void)size;
-	ex->bias = info->dlpi_addr;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-			uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-
-			ex->nexec++;
-			if (!ex->text_lo || lo < ex->text_lo)
-				ex->text_lo = lo;
-			if (hi > ex->text_hi)
-				ex->text_hi = hi;
-		} else if (ph->p_type == PT_NOTE && !ex->build_id[0]) {
-			const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
-			const uint8_t *end = p + ph->p_memsz;
-
-			while (p + sizeof(ElfW(Nhdr)) <= end) {
-				const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-				const uint8_t *name = p + sizeof(*n);
-				const uint8_t *desc = name + ((n->n_namesz + 3) & ~3u);
-
-				if (desc + n->n_descsz > end)
-					break;
-				if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-				    memcmp(name, "GNU", 4) == 0 && n->n_descsz <= 32) {
-					for (unsigned k = 0; k < n->n_descsz; k++) {
-						ex->build_id[2 * k] = "0123456789abcdef"[desc[k] >> 4];
-						ex->build_id[2 * k + 1] = "0123456789abcdef"[desc[k] & 15];
-					}
-					ex->build_id[2 * n->n_descsz] = '\0';
-					break;
-				}
-				p = desc + ((n->n_descsz + 3) & ~3u);
-			}
-		}
-	}
-	return 1; /* the first object is the main program */
-}
-
-#endif
 
 static int single_threaded(void)
 {
@@ -454,7 +367,7 @@ static int is_rax(x86_reg r)
 
 static int interesting(int64_t nr)
 {
-	return nr >= 0 && nr < 512 && (stub_interest[nr / 64] >> (nr % 64)) & 1;
+	return nr >= 0 && nr < 512 && (((const uint64_t *)rq_now->stubs.interest)[nr / 64] >> (nr % 64)) & 1;
 }
 
 /* Decode [lo, hi) (runtime addresses) and add its rewritable sites. */
@@ -568,7 +481,7 @@ static void scan_function(struct cs_api *cs, csh h, cs_insn *insn, uint64_t lo, 
 			continue; /* never recorded: leave it alone */
 		if (indirect) {
 			(*skipped)++;
-			sp_debug(2, "site %#lx: function has an indirect jump; not rewritten",
+			say(2, "site %#lx: function has an indirect jump; not rewritten",
 				 (unsigned long)(v[k].a - bias));
 			continue;
 		}
@@ -596,7 +509,7 @@ static void scan_function(struct cs_api *cs, csh h, cs_insn *insn, uint64_t lo, 
 		}
 		if (len < 5 || len > MAX_WIN || v[w0].a + len > hi) {
 			(*skipped)++;
-			sp_debug(2, "site %#lx: no movable window; not rewritten",
+			say(2, "site %#lx: no movable window; not rewritten",
 				 (unsigned long)(v[k].a - bias));
 			continue;
 		}
@@ -667,7 +580,7 @@ static int find_sites(struct exe *ex, struct sites *out, unsigned *seen, unsigne
 			free(c.v);
 		}
 	} else if (sym_functions(f, (size_t)st.st_size, &fns) < 0) {
-		note("%s: no Go function table (pclntab) or .symtab: syscall sites not rewritten",
+		say(0, "%s: no Go function table (pclntab) or .symtab: syscall sites not rewritten",
 		     ex->path);
 		goto out;
 	}
@@ -683,7 +596,7 @@ static int find_sites(struct exe *ex, struct sites *out, unsigned *seen, unsigne
 		fns.n = u;
 	}
 	if (cs_load(&cs) < 0) {
-		note("capstone (libcapstone4) not found: raw syscalls of %s not recorded", ex->path);
+		say(0, "capstone (libcapstone4) not found: raw syscalls of %s not recorded", ex->path);
 		goto out;
 	}
 	if (cs.open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
@@ -722,59 +635,8 @@ static void cache_name(const struct exe *ex, char *buf, size_t len)
 /* The plan's name relative to cache_dfd. */
 static void cache_relpath(const struct exe *ex, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s.sites", cache_sub, *cache_sub ? "/" : "", ex->build_id);
-}
-
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Unsigned number in base 10 or 16 at *p, up to a space or the end of the
- * line; -1 if there is none or it does not fit. */
-static int parse_num(const char **p, const char *end, unsigned base, uint64_t *v)
-{
-	const char *q = *p;
-	uint64_t x = 0;
-
-	if (q >= end || *q == ' ' || *q == '\n')
-		return -1;
-	for (; q < end && *q != ' ' && *q != '\n'; q++) {
-		int d = hexval(*q);
-
-		if (d < 0 || (unsigned)d >= base || x > (UINT64_MAX - (uint64_t)d) / base)
-			return -1;
-		x = x * base + (uint64_t)d;
-	}
-	*v = x;
-	*p = q < end && *q == ' ' ? q + 1 : q;
-	return 0;
-}
-
-/* One "site WIN LEN SYS HEX" line. */
-static int parse_site(const char *p, const char *end, struct site *s)
-{
-	uint64_t win, len, sys;
-
-	if (end - p < 5 || memcmp(p, "site ", 5) != 0)
-		return -1;
-	p += 5;
-	if (parse_num(&p, end, 16, &win) < 0 || parse_num(&p, end, 10, &len) < 0 ||
-	    parse_num(&p, end, 10, &sys) < 0 || len < 5 || len > MAX_WIN || sys + 2 > len ||
-	    end - p != (long)(2 * len))
-		return -1;
-	memset(s, 0, sizeof(*s));
-	s->win = win;
-	s->len = (uint8_t)len;
-	s->sys = (uint8_t)sys;
-	for (unsigned k = 0; k < len; k++) {
-		int a = hexval(p[2 * k]), b = hexval(p[2 * k + 1]);
-
-		if (a < 0 || b < 0)
-			return -1;
-		s->bytes[k] = (uint8_t)(a << 4 | b);
-	}
-	return 0;
+	snprintf(buf, len, "%s%s%s.sites", rq_now->cache_sub, *rq_now->cache_sub ? "/" : "",
+		 ex->build_id);
 }
 
 /* Read the cache in one read(2) and parse it by hand: this runs at every
@@ -791,22 +653,22 @@ static int cache_read(const struct exe *ex, struct sites *out)
 	ssize_t n;
 	long fd;
 
-	if (cache_dfd < 0)
+	if (rq_now->cache_dfd < 0)
 		return -1;
 	cache_relpath(ex, name, sizeof(name));
 	/* A plan says where to put jumps into the program's text: only one
 	 * that this uid wrote is followed. */
-	fd = sp_trust_file(cache_dfd, name, &id);
+	fd = sp_trust_file(rq_now->cache_dfd, name, &id);
 	if (fd < 0) {
 		if (sp_trust_what(fd))
-			note("site cache %s %s (owner uid %u, mode %04o): ignored", name,
+			say(0, "site cache %s %s (owner uid %u, mode %04o): ignored", name,
 			     sp_trust_what(fd), id.uid, id.mode & 07777);
 		return -1;
 	}
 	n = read(fd, buf, sizeof(cache_buf));
 	close(fd);
 	/* A full buffer may be a longer file: decode instead (it is rewritten). */
-	if (n < 18 || (size_t)n == sizeof(cache_buf) || memcmp(buf, "startpath-sites 2 ", 18) != 0)
+	if (n < 18 || (size_t)n == sizeof(cache_buf) || memcmp(buf, SP_PLAN_MAGIC, 18) != 0)
 		return -1;
 	end = buf + n;
 	nl = memchr(buf, '\n', (size_t)n);
@@ -816,7 +678,7 @@ static int cache_read(const struct exe *ex, struct sites *out)
 		struct site s;
 
 		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl || parse_site(p, nl, &s) < 0 || add_site(out, &s) < 0) {
+		if (!nl || sp_plan_parse_site(p, nl, &s) < 0 || add_site(out, &s) < 0) {
 			out->n = 0;
 			return -1;
 		}
@@ -832,10 +694,11 @@ static void cache_write(const struct exe *ex, const struct sites *s)
 	long dfd;
 	int fd;
 
-	if (cache_dfd < 0)
+	if (rq_now->cache_dfd < 0)
 		return;
 	/* The directory the plan goes into: made, or checked, now. */
-	dfd = *cache_sub ? sp_trust_dir(cache_dfd, cache_sub, 1, &id) : cache_dfd;
+	dfd = *rq_now->cache_sub ? sp_trust_dir(rq_now->cache_dfd, rq_now->cache_sub, 1, &id)
+				 : rq_now->cache_dfd;
 	if (dfd < 0)
 		return;
 	cache_name(ex, name, sizeof(name));
@@ -851,7 +714,7 @@ static void cache_write(const struct exe *ex, const struct sites *s)
 		unlinkat((int)dfd, tmp, 0);
 		goto out;
 	}
-	fprintf(f, "startpath-sites 2 %s %s\n", ex->build_id, ex->path);
+	fprintf(f, SP_PLAN_MAGIC "%s %s\n", ex->build_id, ex->path);
 	for (size_t i = 0; i < s->n; i++) {
 		fprintf(f, "site %llx %u %u ", (unsigned long long)s->v[i].win, s->v[i].len,
 			s->v[i].sys);
@@ -862,7 +725,7 @@ static void cache_write(const struct exe *ex, const struct sites *s)
 	if (fclose(f) != 0 || renameat((int)dfd, tmp, (int)dfd, name) < 0)
 		unlinkat((int)dfd, tmp, 0);
 out:
-	if (dfd != cache_dfd)
+	if (dfd != rq_now->cache_dfd)
 		close((int)dfd);
 }
 
@@ -870,12 +733,11 @@ out:
 
 static int apply(const struct exe *ex, const struct sites *s, unsigned *done)
 {
-	struct stub_cfg c = { (uint64_t)stub_interest, stub_pre, stub_post, stub_child };
 
 	int text = ex->writable ? STUB_TEXT_RW : ex->nexec == 1 ? STUB_TEXT_SPAN : STUB_TEXT_PAGES;
 
-	if (stub_apply(s->v, s->n, ex->bias, ex->text_lo, ex->text_hi, text, &c, done) < 0) {
-		note("%s: no room for executable stubs within 2 GiB of the text; not rewritten",
+	if (sp_patch(s->v, s->n, ex->bias, ex->text_lo, ex->text_hi, text, &rq_now->stubs, done) < 0) {
+		say(0, "%s: no room for executable stubs within 2 GiB of the text; not rewritten",
 		     ex->path);
 		return -1;
 	}
@@ -892,7 +754,7 @@ static unsigned rewrite_exe(struct exe *ex)
 	int hit;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sp_debug(3, "%s: text %#lx-%#lx, build-id %s", ex->path, (unsigned long)ex->text_lo,
+	say(3, "%s: text %#lx-%#lx, build-id %s", ex->path, (unsigned long)ex->text_lo,
 		 (unsigned long)ex->text_hi, ex->build_id[0] ? ex->build_id : "none");
 	if (!ex->text_lo || !ex->text_hi)
 		return 0;
@@ -901,8 +763,8 @@ static unsigned rewrite_exe(struct exe *ex)
 		snprintf(ex->build_id, sizeof(ex->build_id), "none");
 	}
 	hit = strcmp(ex->build_id, "none") != 0 && cache_read(ex, &s) == 0;
-	if (hit && stub_mismatches(s.v, s.n, ex->bias, ex->text_lo, ex->text_hi)) {
-		note("%s: the cached plan does not match its text; decoded again", ex->path);
+	if (hit && sp_plan_mismatches(s.v, s.n, ex->bias, ex->text_lo, ex->text_hi)) {
+		say(0, "%s: the cached plan does not match its text; decoded again", ex->path);
 		s.n = 0;
 		hit = 0;
 	}
@@ -918,95 +780,36 @@ static unsigned rewrite_exe(struct exe *ex)
 	}
 	if (s.n) {
 		if (!ex->single && !single_threaded()) {
-			note("%s: more than one thread at load; syscall sites not rewritten", ex->path);
+			say(0, "%s: more than one thread at load; syscall sites not rewritten", ex->path);
 		} else {
 			apply(ex, &s, &done);
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (s.n || seen)
-		note("%s: rewrote %u of %zu syscall sites (%s, %u skipped as unsafe), %ld us", ex->path,
+		say(0, "%s: rewrote %u of %zu syscall sites (%s, %u skipped as unsafe), %ld us", ex->path,
 		     done, s.n, hit ? "cache" : "decoded", skipped,
 		     (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	free(s.v);
 	return done;
 }
 
-#ifdef SP_LAUNCHER
-unsigned sp_rewrite_static(const struct sp_rewrite_req *rq)
+unsigned sp_rewrite(const struct sp_rewrite_req *rq)
 {
 	struct exe ex = { 0 };
+	unsigned done;
 
-	debug_level = rq->debug;
-	stub_interest = rq->interest;
-	stub_pre = rq->entry_pre;
-	stub_post = rq->entry_post;
-	stub_child = rq->entry_child;
-	cache_dfd = rq->cache_dfd;
+	rq_now = rq;
 	ex.bias = rq->bias;
 	ex.text_lo = rq->text_lo;
 	ex.text_hi = rq->text_hi;
 	ex.path = rq->path;
 	ex.file = rq->file;
 	ex.writable = rq->text_writable;
-	ex.single = 1; /* the launcher, before the program runs */
-	snprintf(ex.build_id, sizeof(ex.build_id), "%s", rq->build_id);
-	return rewrite_exe(&ex);
+	ex.nexec = rq->nexec;
+	ex.single = rq->single;
+	snprintf(ex.build_id, sizeof(ex.build_id), "%s", rq->build_id ? rq->build_id : "");
+	done = rewrite_exe(&ex);
+	rq_now = NULL;
+	return done;
 }
-#else
-/* The cache: STARTPATH_CACHE if it passes the checks (an fd to close),
- * else .sites in the output directory dfd (checked at load); -1 (decode
- * every time, write nothing) if STARTPATH_CACHE is not ours alone. */
-static int open_cache(int dfd)
-{
-	struct sp_trust_id id = { 0 };
-	long fd;
-
-	if (!sp_s.cache[0]) {
-		cache_sub = ".sites";
-		return dfd;
-	}
-	cache_sub = "";
-	fd = sp_trust_dir(AT_FDCWD, sp_s.cache, 1, &id);
-	if (fd < 0) {
-		const char *what = sp_trust_what(fd);
-
-		sp_say_once(SP_MSG_CACHE, "site cache %s %s (owner uid %u, mode %04o); syscall "
-			    "sites are decoded without it", sp_s.cache,
-			    what ? what : strerror((int)-fd), id.uid, id.mode & 07777);
-		return -1;
-	}
-	return (int)fd;
-}
-
-void sp_raw_setup(int dfd)
-{
-	static const int nrs[] = {
-		SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_clone, SYS_clone3,
-		SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_unshare, SYS_setns,
-		SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_move_mount, SYS_open_tree,
-		SYS_mount_setattr, SYS_mkdir, SYS_mkdirat, SYS_rename, SYS_renameat,
-		SYS_renameat2, SYS_exit_group,
-	};
-	struct exe ex = { 0 };
-
-	if (sp_s.raw_off)
-		return;
-
-	sp_raw_init_keys();
-	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
-		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);
-	stub_interest = sp_raw_interest;
-	stub_pre = (uint64_t)sp_raw_entry_pre;
-	stub_post = (uint64_t)sp_raw_entry_post;
-	stub_child = 0;
-	ex.path = sp_exe();
-	ex.file = "/proc/self/exe";
-	dl_iterate_phdr(phdr_cb, &ex);
-	cache_dfd = ex.text_lo ? open_cache(dfd) : -1;
-	rewrite_exe(&ex);
-	if (cache_dfd >= 0 && cache_dfd != dfd)
-		close(cache_dfd);
-	cache_dfd = -1;
-}
-#endif

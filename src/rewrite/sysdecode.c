@@ -6,7 +6,8 @@
  * exit_group are handled by the callers (environment, process exit).
  * No allocation: runs in vfork children and on the raw path's stack.
  */
-#include "internal.h"
+#include "rewrite.h"
+#include "startpath.h"
 
 #include <sched.h>
 #include <string.h>
