@@ -432,13 +432,32 @@ static long static_target(struct spx_area *a, long dirfd, const char *path, int 
 			goto no;
 	}
 	/* setuid, setgid or file capabilities: the kernel's exec gives them,
-	 * the launcher would not.  Such a program runs untraced. */
+	 * the launcher would not.  Under a debugger (TracerPid), its inferior
+	 * must be the program itself.  Such a program runs untraced. */
 	{
 		struct stat st;
+		long sfd, n = 0;
+		const char *t;
 
 		if (sys2(SYS_fstat, fd, &st) < 0 || (st.st_mode & (S_ISUID | S_ISGID)) ||
 		    sys4(SYS_fgetxattr, fd, "security.capability", 0, 0) > 0)
 			goto no;
+		sfd = sys4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
+		if (sfd >= 0) {
+			n = sys3(SYS_read, sfd, buf, 1023);
+			sys1(SYS_close, sfd);
+		}
+		if (n > 0) {
+			buf[n] = '\0';
+			for (t = buf; *t; t++)
+				if (strncmp(t, "TracerPid:", 10) == 0) {
+					for (t += 10; *t == ' ' || *t == '\t'; t++)
+						;
+					if (*t >= '1' && *t <= '9')
+						goto no;
+					break;
+				}
+		}
 	}
 	return fd;
 no:

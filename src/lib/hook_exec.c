@@ -76,6 +76,31 @@ static const char *launcher(void)
 	return path[0] ? path : NULL;
 }
 
+/* Is a debugger or tracer attached (TracerPid in /proc/self/status)?  Its
+ * inferior must be the program it asked for, not the launcher: gdb could
+ * not set a breakpoint in a static program started through it. */
+static int being_traced(void)
+{
+	char buf[1024];
+	long fd = sp_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/status",
+				  O_RDONLY | O_CLOEXEC, 0, 0, 0), n;
+	const char *t;
+
+	if (fd < 0)
+		return 0;
+	n = sp_raw_syscall6(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
+	sp_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	t = strstr(buf, "TracerPid:");
+	if (!t)
+		return 0;
+	for (t += 10; *t == ' ' || *t == '\t'; t++)
+		;
+	return *t >= '1' && *t <= '9';
+}
+
 int sp_static_target(int dirfd, const char *path, int at_flags)
 {
 	union {
@@ -114,6 +139,9 @@ int sp_static_target(int dirfd, const char *path, int at_flags)
 	if (sp_raw_syscall6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0 ||
 	    (st.st_mode & (S_ISUID | S_ISGID)) ||
 	    sp_raw_syscall6(SYS_fgetxattr, fd, (long)"security.capability", 0, 0, 0, 0) > 0)
+		goto no;
+	/* Under a debugger: the program itself, untraced. */
+	if (being_traced())
 		goto no;
 	return (int)fd;
 no:

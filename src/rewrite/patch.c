@@ -233,6 +233,16 @@ int sp_patch(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo, ui
 			stub_unmap(region, size);
 			return -1;
 		}
+		/* The whole text mapping, not just the pages with sites: an
+		 * mprotect of part of a mapping splits it, and the pieces stay
+		 * apart once written to.  /proc/self/maps would then list the
+		 * program several times, and profilers that map addresses to the
+		 * binary through it (Go's runtime/pprof, perf) misattribute
+		 * samples. */
+		if (pass == 0 && text == STUB_TEXT_SPAN && span_lo < span_hi) {
+			span_lo = text_lo & ~(uintptr_t)4095;
+			span_hi = (text_hi + 4095) & ~(uintptr_t)4095;
+		}
 		if (pass == 0 && text == STUB_TEXT_SPAN && span_lo < span_hi &&
 		    stub_protect((void *)span_lo, span_hi - span_lo,
 				 PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
