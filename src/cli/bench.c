@@ -23,12 +23,19 @@
 
 static const char bench_usage[] =
 	"Usage: startpath bench -n N [OPTIONS] -- CMD [ARGS...]\n"
+	"       startpath bench -n N [OPTIONS] -- BASE [ARGS...] ::: CANDIDATE [ARGS...]\n"
 	"\n"
 	"Run CMD N times (after K warm-up runs), each under libstartpath.so, and\n"
 	"report every phase of the container start it makes: median, p90, p99, min,\n"
 	"max, MAD.  In CMD, {} and %n become a fresh name per run (sp<pid>-<i>), to\n"
-	"use as the container name.  A run that fails or shows no container start is\n"
-	"reported and left out of the statistics.\n"
+	"use in the container's name (web-{} gives web-sp<pid>-<i>).  A run that\n"
+	"fails or shows no container start is reported and left out of the\n"
+	"statistics.\n"
+	"\n"
+	"A/B: with ::: between two commands (two images, runtimes, configs or\n"
+	"binaries), the two take turns in one bench (ABBA order), so a neighbour\n"
+	"that slows the machine slows both; `startpath diff FILE` then judges the\n"
+	"candidate on the per-round differences.\n"
 	"\n"
 	"  -n, --runs N        measured runs (default 10)\n"
 	"  -w, --warmup K      unmeasured runs first (default 1)\n"
@@ -77,10 +84,15 @@ static int acc_add(struct phase_acc *p, double v)
 	return 0;
 }
 
-static char **substitute(char **cmd, int n, const char *name)
+/* cmd with {} and %n replaced by name; *id (if given) is the first
+ * argument that held a template, as substituted: the container's name
+ * ("web-{}" gives web-sp12-3).  NULL on allocation failure. */
+static char **substitute(char **cmd, int n, const char *name, const char **id)
 {
 	char **out = calloc((size_t)n + 1, sizeof(char *));
 
+	if (id)
+		*id = NULL;
 	if (!out)
 		return NULL;
 	for (int i = 0; i < n; i++) {
@@ -90,6 +102,8 @@ static char **substitute(char **cmd, int n, const char *name)
 
 		if (!s)
 			return NULL;
+		if (id && !*id && (strstr(a, "{}") || strstr(a, "%n")))
+			*id = s;
 		while (*a && k + strlen(name) + 1 < cap) {
 			if ((a[0] == '{' && a[1] == '}') || (a[0] == '%' && a[1] == 'n')) {
 				memcpy(s + k, name, strlen(name));
@@ -125,9 +139,12 @@ static void rm_tree(const char *dir)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The map of container `id` in dir, or -1.  Copies phase durations. */
-static int map_of(const char *dir, const char *id, uint64_t ready, struct sp_map **maps_out,
-		  int *nmaps_out, struct sp_dataset *ds, int *found)
+/* The map of the run's container in dir: the one named id (the template
+ * as substituted), else one whose name holds the run's name; with any_one,
+ * else the last map there (the run's own directory holds only its start).
+ * 0 (and *found, or -1), or -1. */
+static int map_of(const char *dir, const char *id, const char *name, int any_one, uint64_t ready,
+		  struct sp_map **maps_out, int *nmaps_out, struct sp_dataset *ds, int *found)
 {
 	*found = -1;
 	if (sp_dataset_load(dir, ds) < 0)
@@ -136,10 +153,193 @@ static int map_of(const char *dir, const char *id, uint64_t ready, struct sp_map
 					 ready ? ready : ds->ready_ns, maps_out);
 	if (*nmaps_out < 0)
 		return -1;
-	for (int i = 0; i < *nmaps_out; i++)
-		if (!id || strcmp((*maps_out)[i].container_id, id) == 0)
+	for (int i = 0; i < *nmaps_out && *found < 0; i++)
+		if (id && strcmp((*maps_out)[i].container_id, id) == 0)
 			*found = i;
+	for (int i = 0; i < *nmaps_out && *found < 0; i++)
+		if (strstr((*maps_out)[i].container_id, name))
+			*found = i;
+	if (*found < 0 && any_one && *nmaps_out > 0)
+		*found = *nmaps_out - 1;
 	return 0;
+}
+
+/* One side of a bench: its command and what its runs gave. */
+struct side {
+	const char *label;      /* "base", "candidate" */
+	char **cmd;
+	int ncmd;
+	struct phase_acc acc[MAX_PHASES];
+	long *rounds[MAX_PHASES]; /* the round of each sample, per phase */
+	size_t rcap[MAX_PHASES];
+	size_t nacc;
+	int failed;
+	cJSON *samples;
+};
+
+struct bench_env {
+	const char *libpath, *extdir, *work;
+	struct sp_ready *ready;
+	int progress;
+};
+
+static int add_sample(struct side *sd, const char *name, double v, long round)
+{
+	struct phase_acc *a = acc_for(sd->acc, &sd->nacc, name);
+	long **r;
+
+	if (!a)
+		return 0;
+	r = &sd->rounds[a - sd->acc];
+	if (acc_add(a, v) < 0)
+		return -1;
+	if (sd->rcap[a - sd->acc] < a->cap) {
+		long *g = realloc(*r, a->cap * sizeof(long));
+
+		if (!g) {
+			a->n--;
+			return -1;
+		}
+		*r = g;
+		sd->rcap[a - sd->acc] = a->cap;
+	}
+	(*r)[a->n - 1] = round;
+	return 0;
+}
+
+/* Run one start of sd (round r, measured or warm-up); its phases go to sd.
+ * -1 if the run could not be made at all. */
+static int run_once(struct side *sd, const struct bench_env *e, long r, int measured, long seq)
+{
+	char name[64], dir[PATH_MAX + 48];
+	const char *id;
+	char **argv_r;
+	uint64_t t0, t1;
+	int code, found = -1, nmaps = 0;
+	struct sp_map *maps = NULL;
+	struct sp_dataset ds, ext;
+	cJSON *jr, *jp;
+
+	snprintf(name, sizeof(name), "sp%d-%ld", (int)getpid(), seq);
+	snprintf(dir, sizeof(dir), "%s/run-%ld", e->work, seq);
+	argv_r = substitute(sd->cmd, sd->ncmd, name, &id);
+	if (!argv_r || sp_prepare_dir(dir, 1) < 0) {
+		free_argv(argv_r);
+		return -1;
+	}
+	code = sp_run_traced(argv_r, e->libpath, dir, NULL, 0, e->ready, &t0, &t1);
+	if (code >= 0)
+		sp_write_run_json(dir, argv_r, t0, t1, code, e->ready->ready_ns);
+	if (!measured) {
+		free_argv(argv_r);
+		return 0;
+	}
+	memset(&ds, 0, sizeof(ds));
+	memset(&ext, 0, sizeof(ext));
+	jr = cJSON_CreateObject();
+	cJSON_AddItemToArray(sd->samples, jr);
+	cJSON_AddNumberToObject(jr, "run", (double)r);
+	cJSON_AddStringToObject(jr, "side", sd->label);
+	cJSON_AddStringToObject(jr, "name", id ? id : name);
+	cJSON_AddNumberToObject(jr, "status", code);
+	cJSON_AddNumberToObject(jr, "wall_ns", (double)(t1 - t0));
+	if (code == 0) {
+		/* The start this run made: in its own files, else in --dir. */
+		if (map_of(dir, id, name, 1, e->ready->ready_ns, &maps, &nmaps, &ds, &found) < 0 ||
+		    found < 0) {
+			sp_maps_free(maps, nmaps);
+			maps = NULL;
+			nmaps = 0;
+			found = -1;
+			if (e->extdir)
+				map_of(e->extdir, id, name, 0, e->ready->ready_ns, &maps, &nmaps, &ext,
+				       &found);
+		}
+	}
+	if (code != 0 || found < 0) {
+		cJSON_AddStringToObject(jr, "error", code != 0 ? "command failed"
+							       : "no container start found");
+		sd->failed++;
+		if (e->progress)
+			fputc('\n', stderr);
+		if (code != 0)
+			sp_err("bench: %s run %ld: the command failed (status %d); left out", sd->label, r,
+			       code);
+		else
+			sp_err("bench: %s run %ld: no start of container \"%s\" was recorded (looked in "
+			       "%s%s%s; a template such as web-{} names it); left out", sd->label, r,
+			       id ? id : name, dir, e->extdir ? " and --dir " : "",
+			       e->extdir ? e->extdir : " only: a traced daemon writes elsewhere, --dir DIR");
+	} else {
+		const struct sp_map *m = &maps[found];
+
+		cJSON_AddStringToObject(jr, "container_id", m->container_id);
+		cJSON_AddStringToObject(jr, "profile", m->profile);
+		cJSON_AddNumberToObject(jr, "lost_records", (double)m->lost);
+		if (m->ready_ns)
+			cJSON_AddNumberToObject(jr, "ready_offset_ns", (double)(m->ready_ns - m->t0));
+		jp = cJSON_AddObjectToObject(jr, "phases_ns");
+		cJSON_AddNumberToObject(jp, "total", (double)(m->t1 - m->t0));
+		add_sample(sd, "total", (double)(m->t1 - m->t0), r);
+		for (size_t i = 0; i < m->nphases; i++) {
+			const struct sp_map_phase *ph = &m->phases[i];
+
+			if (!ph->seen)
+				continue;
+			cJSON_AddNumberToObject(jp, ph->name, (double)(ph->t1 - ph->t0));
+			add_sample(sd, ph->name, (double)(ph->t1 - ph->t0), r);
+		}
+	}
+	free_argv(argv_r);
+	sp_maps_free(maps, nmaps);
+	if (ds.dir)
+		sp_dataset_free(&ds);
+	if (ext.dir)
+		sp_dataset_free(&ext);
+	return 0;
+}
+
+/* sd's statistics: a table on stdout, the phases (with every sample and
+ * its round) into arr. */
+static void side_report(struct side *sd, cJSON *arr, int titled)
+{
+	if (titled)
+		printf("%s: %s", sd->label, sd->cmd[0]);
+	for (int i = 1; titled && i < sd->ncmd; i++)
+		printf(" %s", sd->cmd[i]);
+	if (titled)
+		printf("\n");
+	printf("%-18s %5s %11s %11s %11s %11s %11s %9s\n", "PHASE (ms)", "N", "MEDIAN", "P90",
+	       "P99", "MIN", "MAX", "MAD");
+	for (size_t i = 0; i < sd->nacc; i++) {
+		struct sp_summary s;
+		double *copy = malloc((sd->acc[i].n ? sd->acc[i].n : 1) * sizeof(double));
+		cJSON *jp = cJSON_CreateObject(), *js = cJSON_CreateArray(), *jr = cJSON_CreateArray();
+
+		for (size_t k = 0; k < sd->acc[i].n; k++) {
+			cJSON_AddItemToArray(js, cJSON_CreateNumber(sd->acc[i].v[k]));
+			cJSON_AddItemToArray(jr, cJSON_CreateNumber((double)sd->rounds[i][k]));
+		}
+		if (copy)
+			memcpy(copy, sd->acc[i].v, sd->acc[i].n * sizeof(double));
+		sp_summarize(copy, copy ? sd->acc[i].n : 0, &s);
+		free(copy);
+		cJSON_AddStringToObject(jp, "name", sd->acc[i].name);
+		cJSON_AddNumberToObject(jp, "n", (double)s.n);
+		cJSON_AddNumberToObject(jp, "median_ns", s.median);
+		cJSON_AddNumberToObject(jp, "p90_ns", s.p90);
+		cJSON_AddNumberToObject(jp, "p99_ns", s.p99);
+		cJSON_AddNumberToObject(jp, "min_ns", s.min);
+		cJSON_AddNumberToObject(jp, "max_ns", s.max);
+		cJSON_AddNumberToObject(jp, "mad_ns", s.mad);
+		cJSON_AddItemToObject(jp, "samples_ns", js);
+		cJSON_AddItemToObject(jp, "rounds", jr);
+		cJSON_AddItemToArray(arr, jp);
+		printf("%-18s %5zu %11.3f %11.3f %11.3f %11.3f %11.3f %9.3f\n", sd->acc[i].name, s.n,
+		       s.median / 1e6, s.p90 / 1e6, s.p99 / 1e6, s.min / 1e6, s.max / 1e6, s.mad / 1e6);
+		free(sd->acc[i].v);
+		free(sd->rounds[i]);
+	}
 }
 
 int sp_cmd_bench(int argc, char **argv)
@@ -158,18 +358,17 @@ int sp_cmd_bench(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	long runs = 10, warmup = 1;
-	const char *out = NULL, *extdir = NULL, *lib = NULL, *keep = NULL;
+	long runs = 10, warmup = 1, seq = 0;
+	const char *out = NULL, *lib = NULL, *keep = NULL;
 	char libpath[PATH_MAX], work[PATH_MAX];
-	struct phase_acc acc[MAX_PHASES];
 	struct sp_ready ready = { 0 };
-	size_t nacc = 0;
-	int c, quiet = 0, ncmd, failed = 0, progress;
-	char **cmd;
-	cJSON *root = NULL, *jruns, *jphases, *jcmd;
+	static struct side sides[2];
+	struct bench_env env = { 0 };
+	int c, quiet = 0, nsides = 1, ab_failed;
+	cJSON *root = NULL, *jcmd;
 	int rc = SP_EXIT_OK;
 
-	memset(acc, 0, sizeof(acc));
+	memset(sides, 0, sizeof(sides));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+n:w:o:d:l:k:qh", opts, NULL)) != -1) {
 		char *end;
@@ -193,7 +392,7 @@ int sp_cmd_bench(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'd':
-			extdir = optarg;
+			env.extdir = optarg;
 			break;
 		case 'l':
 			lib = optarg;
@@ -225,8 +424,24 @@ int sp_cmd_bench(int argc, char **argv)
 		sp_err("bench: no command given (startpath bench -n N -- CMD [ARGS...])");
 		return SP_EXIT_USAGE;
 	}
-	cmd = &argv[optind];
-	ncmd = argc - optind;
+	sides[0].label = "base";
+	sides[0].cmd = &argv[optind];
+	sides[0].ncmd = argc - optind;
+	for (int i = optind; i < argc; i++)
+		if (strcmp(argv[i], ":::") == 0) {
+			/* A/B: BASE ::: CANDIDATE, taking turns. */
+			sides[0].ncmd = i - optind;
+			sides[1].label = "candidate";
+			sides[1].cmd = &argv[i + 1];
+			sides[1].ncmd = argc - i - 1;
+			nsides = 2;
+			break;
+		}
+	if (!sides[0].ncmd || (nsides == 2 && !sides[1].ncmd)) {
+		sp_err("bench: an A/B bench needs a command on both sides of ::: "
+		       "(startpath bench -- BASE ... ::: CANDIDATE ...)");
+		return SP_EXIT_USAGE;
+	}
 	if (sp_ready_parse_check(&ready) < 0)
 		return SP_EXIT_USAGE;
 	if (lib ? (!realpath(lib, libpath)) : sp_find_lib(libpath, sizeof(libpath)) < 0) {
@@ -234,8 +449,8 @@ int sp_cmd_bench(int argc, char **argv)
 		       "cannot find libstartpath.so next to this program; use --lib PATH");
 		return SP_EXIT_USAGE;
 	}
-	if (extdir && access(extdir, R_OK | X_OK) < 0) {
-		sp_err("bench: --dir %s: %s", extdir, strerror(errno));
+	if (env.extdir && access(env.extdir, R_OK | X_OK) < 0) {
+		sp_err("bench: --dir %s: %s", env.extdir, strerror(errno));
 		return SP_EXIT_USAGE;
 	}
 	if (keep) {
@@ -251,133 +466,60 @@ int sp_cmd_bench(int argc, char **argv)
 			return SP_EXIT_FAIL;
 		}
 	}
-	progress = !quiet && isatty(2);
+	env.libpath = libpath;
+	env.work = work;
+	env.ready = &ready;
+	env.progress = !quiet && isatty(2);
 	root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "schema", SP_BENCH_SCHEMA);
 	jcmd = cJSON_AddArrayToObject(root, "cmd");
-	for (int i = 0; i < ncmd; i++)
-		cJSON_AddItemToArray(jcmd, cJSON_CreateString(cmd[i]));
+	for (int i = 0; i < sides[0].ncmd; i++)
+		cJSON_AddItemToArray(jcmd, cJSON_CreateString(sides[0].cmd[i]));
 	cJSON_AddNumberToObject(root, "runs", (double)runs);
 	cJSON_AddNumberToObject(root, "warmup", (double)warmup);
-	jruns = cJSON_AddArrayToObject(root, "samples");
-	for (long r = 1; r <= warmup + runs; r++) {
+	sides[0].samples = cJSON_AddArrayToObject(root, "samples");
+	if (nsides == 2) {
+		cJSON *cand = cJSON_AddObjectToObject(root, "candidate");
+
+		cJSON_AddStringToObject(root, "order", "ABBA");
+		jcmd = cJSON_AddArrayToObject(cand, "cmd");
+		for (int i = 0; i < sides[1].ncmd; i++)
+			cJSON_AddItemToArray(jcmd, cJSON_CreateString(sides[1].cmd[i]));
+		sides[1].samples = sides[0].samples;
+	}
+	/* Rounds: each side once; in A/B the order alternates ABBA so that a
+	 * trend over the bench falls on both sides alike. */
+	for (long r = 1; r <= warmup + runs && rc == SP_EXIT_OK; r++) {
 		int measured = r > warmup;
-		char name[64], dir[PATH_MAX + 32];
-		char **argv_r;
-		uint64_t t0, t1;
-		int code, found = -1, nmaps = 0;
-		struct sp_map *maps = NULL;
-		struct sp_dataset ds, ext;
-		cJSON *jr, *jp;
+		long k = measured ? r - warmup : r;
 
-		snprintf(name, sizeof(name), "sp%d-%ld", (int)getpid(), r);
-		snprintf(dir, sizeof(dir), "%s/run-%ld", work, r);
-		if (progress)
-			fprintf(stderr, "\rstartpath bench: %s run %ld/%ld ", measured ? "" : "warm-up",
-				measured ? r - warmup : r, measured ? runs : warmup);
-		argv_r = substitute(cmd, ncmd, name);
-		if (!argv_r || sp_prepare_dir(dir, 1) < 0) {
-			rc = SP_EXIT_FAIL;
-			free_argv(argv_r);
-			break;
-		}
-		code = sp_run_traced(argv_r, libpath, dir, NULL, 0, &ready, &t0, &t1);
-		if (code >= 0)
-			sp_write_run_json(dir, argv_r, t0, t1, code, ready.ready_ns);
-		free_argv(argv_r);
-		if (!measured)
-			continue;
-		memset(&ds, 0, sizeof(ds));
-		memset(&ext, 0, sizeof(ext));
-		jr = cJSON_CreateObject();
-		cJSON_AddItemToArray(jruns, jr);
-		cJSON_AddNumberToObject(jr, "run", (double)(r - warmup));
-		cJSON_AddStringToObject(jr, "name", name);
-		cJSON_AddNumberToObject(jr, "status", code);
-		cJSON_AddNumberToObject(jr, "wall_ns", (double)(t1 - t0));
-		if (code == 0) {
-			/* The start this run made: in its own files, else in --dir. */
-			if (map_of(dir, NULL, ready.ready_ns, &maps, &nmaps, &ds, &found) < 0 ||
-			    found < 0) {
-				sp_maps_free(maps, nmaps);
-				maps = NULL;
-				nmaps = 0;
-				found = -1;
-				if (extdir)
-					map_of(extdir, name, ready.ready_ns, &maps, &nmaps, &ext,
-					       &found);
-			}
-		}
-		if (code != 0 || found < 0) {
-			cJSON_AddStringToObject(jr, "error", code != 0 ? "command failed"
-								       : "no container start found");
-			failed++;
-			if (progress)
-				fputc('\n', stderr);
-			sp_err("bench: run %ld: %s (status %d); left out", r - warmup,
-			       code != 0 ? "the command failed" : "no container start was recorded", code);
-		} else {
-			const struct sp_map *m = &maps[found];
-			struct phase_acc *a;
+		if (env.progress)
+			fprintf(stderr, "\rstartpath bench: %s run %ld/%ld ", measured ? "" : "warm-up", k,
+				measured ? runs : warmup);
+		for (int t = 0; t < nsides; t++) {
+			struct side *sd = &sides[nsides == 2 ? (t ^ (int)((k - 1) & 1)) : 0];
 
-			cJSON_AddStringToObject(jr, "container_id", m->container_id);
-			cJSON_AddStringToObject(jr, "profile", m->profile);
-			cJSON_AddNumberToObject(jr, "lost_records", (double)m->lost);
-			if (m->ready_ns)
-				cJSON_AddNumberToObject(jr, "ready_offset_ns", (double)(m->ready_ns - m->t0));
-			jp = cJSON_AddObjectToObject(jr, "phases_ns");
-			cJSON_AddNumberToObject(jp, "total", (double)(m->t1 - m->t0));
-			if ((a = acc_for(acc, &nacc, "total")))
-				acc_add(a, (double)(m->t1 - m->t0));
-			for (size_t i = 0; i < m->nphases; i++) {
-				const struct sp_map_phase *ph = &m->phases[i];
-
-				if (!ph->seen)
-					continue;
-				cJSON_AddNumberToObject(jp, ph->name, (double)(ph->t1 - ph->t0));
-				if ((a = acc_for(acc, &nacc, ph->name)))
-					acc_add(a, (double)(ph->t1 - ph->t0));
-			}
+			if (run_once(sd, &env, k, measured, ++seq) < 0)
+				rc = SP_EXIT_FAIL;
 		}
-		sp_maps_free(maps, nmaps);
-		if (ds.dir)
-			sp_dataset_free(&ds);
-		if (ext.dir)
-			sp_dataset_free(&ext);
 	}
-	if (progress)
+	if (env.progress)
 		fputs("\r\033[K", stderr);
-	cJSON_AddNumberToObject(root, "failed", failed);
-	jphases = cJSON_AddArrayToObject(root, "phases");
-	printf("%-18s %5s %11s %11s %11s %11s %11s %9s\n", "PHASE (ms)", "N", "MEDIAN", "P90",
-	       "P99", "MIN", "MAX", "MAD");
-	for (size_t i = 0; i < nacc; i++) {
-		struct sp_summary s;
-		double *copy = malloc((acc[i].n ? acc[i].n : 1) * sizeof(double));
-		cJSON *jp = cJSON_CreateObject(), *js = cJSON_CreateArray();
+	cJSON_AddNumberToObject(root, "failed", sides[0].failed);
+	side_report(&sides[0], cJSON_AddArrayToObject(root, "phases"), nsides == 2);
+	printf("%ld run%s, %d failed%s\n", runs, runs == 1 ? "" : "s", sides[0].failed,
+	       sides[0].failed ? " (left out of the statistics)" : "");
+	if (nsides == 2) {
+		cJSON *cand = cJSON_GetObjectItemCaseSensitive(root, "candidate");
 
-		for (size_t k = 0; k < acc[i].n; k++)
-			cJSON_AddItemToArray(js, cJSON_CreateNumber(acc[i].v[k]));
-		if (copy)
-			memcpy(copy, acc[i].v, acc[i].n * sizeof(double));
-		sp_summarize(copy, copy ? acc[i].n : 0, &s);
-		free(copy);
-		cJSON_AddStringToObject(jp, "name", acc[i].name);
-		cJSON_AddNumberToObject(jp, "n", (double)s.n);
-		cJSON_AddNumberToObject(jp, "median_ns", s.median);
-		cJSON_AddNumberToObject(jp, "p90_ns", s.p90);
-		cJSON_AddNumberToObject(jp, "p99_ns", s.p99);
-		cJSON_AddNumberToObject(jp, "min_ns", s.min);
-		cJSON_AddNumberToObject(jp, "max_ns", s.max);
-		cJSON_AddNumberToObject(jp, "mad_ns", s.mad);
-		cJSON_AddItemToObject(jp, "samples_ns", js);
-		cJSON_AddItemToArray(jphases, jp);
-		printf("%-18s %5zu %11.3f %11.3f %11.3f %11.3f %11.3f %9.3f\n", acc[i].name, s.n,
-		       s.median / 1e6, s.p90 / 1e6, s.p99 / 1e6, s.min / 1e6, s.max / 1e6, s.mad / 1e6);
-		free(acc[i].v);
+		printf("\n");
+		cJSON_AddNumberToObject(cand, "failed", sides[1].failed);
+		side_report(&sides[1], cJSON_AddArrayToObject(cand, "phases"), 1);
+		printf("%ld run%s, %d failed%s\n", runs, runs == 1 ? "" : "s", sides[1].failed,
+		       sides[1].failed ? " (left out of the statistics)" : "");
+		if (out)
+			printf("compare the two, paired by round: startpath diff %s\n", out);
 	}
-	printf("%ld run%s, %d failed%s\n", runs, runs == 1 ? "" : "s", failed,
-	       failed ? " (left out of the statistics)" : "");
 	if (out) {
 		char *text = cJSON_Print(root);
 		FILE *f = fopen(out, "w");
@@ -391,7 +533,8 @@ int sp_cmd_bench(int argc, char **argv)
 	cJSON_Delete(root);
 	if (!keep)
 		rm_tree(work);
-	if (failed == runs && rc == SP_EXIT_OK)
+	ab_failed = nsides == 2 && sides[1].failed == runs;
+	if ((sides[0].failed == runs || ab_failed) && rc == SP_EXIT_OK)
 		rc = SP_EXIT_FAIL;
 	return rc;
 }

@@ -82,12 +82,18 @@ int sp_cmd_export(int argc, char **argv);
 struct sp_bench_phase {
 	char *name;
 	double *v;
+	long *round;  /* the round of each sample (an A/B bench pairs by it), or NULL */
 	size_t n;
 };
 struct sp_bench {
 	struct sp_bench_phase *p;
 	size_t n;
+	int ab;       /* an A/B bench: `candidate` holds the other side */
 };
+/* A bench file's phases; side NULL: the top-level ones (the base of an A/B
+ * bench), "candidate": the other side of an A/B bench.  0, or -1 after an
+ * error naming the file was said. */
+int sp_bench_load_side(const char *path, const char *side, struct sp_bench *b);
 int sp_bench_load(const char *path, struct sp_bench *b);
 void sp_bench_free(struct sp_bench *b);
 

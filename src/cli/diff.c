@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * diff.c - `startpath diff BASE NEW`: per phase, the change of the median and
- * a one-sided Mann-Whitney U test on the raw samples.  A phase regressed
- * when the change is significant (p < alpha) AND larger than the threshold
- * (percent of the base median, and at least --min-ms).  Exit 0: none,
- * 1: a regression, 2: bad input.
+ * diff.c - `startpath diff BASE NEW` or `startpath diff AB`: per phase, the
+ * change of the median and a one-sided test: Mann-Whitney U on the raw
+ * samples of two benches (with an allowance for drift that moves every
+ * phase alike), Wilcoxon signed-rank on the per-round differences of an A/B
+ * bench.  A phase regressed when the change is significant (p < alpha) AND
+ * larger than the threshold (percent of the base median, and at least
+ * --min-ms).  Exit 0: none, 1: a regression, 2: bad input.
  */
 #include "cli.h"
 
@@ -22,15 +24,22 @@
 
 static const char diff_usage[] =
 	"Usage: startpath diff BASE.json NEW.json [OPTIONS]\n"
+	"       startpath diff AB.json [OPTIONS]\n"
 	"\n"
-	"Compare two `startpath bench -o` results phase by phase.  A phase regressed\n"
-	"when NEW is slower with statistical significance (one-sided Mann-Whitney U,\n"
-	"p < alpha) and by more than the threshold.\n"
+	"Compare `startpath bench -o` results phase by phase.  A phase regressed\n"
+	"when NEW is slower with statistical significance (p < alpha) and by more\n"
+	"than the threshold.  Two benches run apart: one-sided Mann-Whitney U on the\n"
+	"samples, allowing for drift (every phase moved alike: said, not counted).\n"
+	"One A/B bench (startpath bench -- BASE ::: NEW, taking turns): one-sided\n"
+	"Wilcoxon signed-rank on the per-round differences, where drift cancels.\n"
 	"\n"
 	"  -t, --threshold PCT  smallest change of the median that counts (default 10)\n"
 	"  -m, --min-ms MS      and at least this many milliseconds (default 1)\n"
 	"  -a, --alpha A        significance level (default 0.01)\n"
 	"  -f, --format FMT     table (default), json (startpath/diff/v1) or html\n"
+	"  -c, --confirm FILE   a second bench of NEW's setup: a phase regressed only if\n"
+	"                       it did against both (re-run before failing a gate)\n"
+	"      --no-drift       judge two benches run apart without the drift allowance\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Exit codes: 0 no regression, 1 regression, 2 bad input.\n";
@@ -43,17 +52,18 @@ void sp_bench_free(struct bench *b)
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->p[i].name);
 		free(b->p[i].v);
+		free(b->p[i].round);
 	}
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }
 
-int sp_bench_load(const char *path, struct bench *b)
+int sp_bench_load_side(const char *path, const char *side, struct bench *b)
 {
 	char *text;
 	size_t len = 0;
 	cJSON *root = NULL, *phases, *it;
-	const cJSON *schema;
+	const cJSON *schema, *from;
 	size_t idx = 0;
 	int rc = -1;
 
@@ -75,9 +85,17 @@ int sp_bench_load(const char *path, struct bench *b)
 		       SP_BENCH_SCHEMA);
 		goto out;
 	}
-	phases = cJSON_GetObjectItemCaseSensitive(root, "phases");
+	b->ab = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "candidate"));
+	from = side ? cJSON_GetObjectItemCaseSensitive(root, side) : root;
+	if (side && !cJSON_IsObject(from)) {
+		sp_err("diff: %s: %s: missing (not an A/B bench: startpath bench -- A ::: B)", path,
+		       side);
+		goto out;
+	}
+	phases = cJSON_GetObjectItemCaseSensitive(from, "phases");
 	if (!cJSON_IsArray(phases)) {
-		sp_err("diff: %s: phases: missing or not an array", path);
+		sp_err("diff: %s: %s%sphases: missing or not an array", path, side ? side : "",
+		       side ? "." : "");
 		goto out;
 	}
 	b->p = calloc((size_t)cJSON_GetArraySize(phases) + 1, sizeof(*b->p));
@@ -86,15 +104,18 @@ int sp_bench_load(const char *path, struct bench *b)
 	cJSON_ArrayForEach(it, phases) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
 		const cJSON *samples = cJSON_GetObjectItemCaseSensitive(it, "samples_ns");
+		const cJSON *rounds = cJSON_GetObjectItemCaseSensitive(it, "rounds");
 		const cJSON *s;
 		struct phase *p = &b->p[b->n];
+		size_t ns;
 
 		if (!cJSON_IsString(name) || !cJSON_IsArray(samples)) {
 			sp_err("diff: %s: phases[%zu]: name or samples_ns missing", path, idx);
 			goto out;
 		}
+		ns = (size_t)cJSON_GetArraySize(samples);
 		p->name = strdup(name->valuestring);
-		p->v = malloc(((size_t)cJSON_GetArraySize(samples) + 1) * sizeof(double));
+		p->v = malloc((ns + 1) * sizeof(double));
 		if (!p->name || !p->v)
 			goto out;
 		b->n++;
@@ -104,6 +125,22 @@ int sp_bench_load(const char *path, struct bench *b)
 				goto out;
 			}
 			p->v[p->n++] = s->valuedouble;
+		}
+		if (rounds) {
+			size_t k = 0;
+
+			if (!cJSON_IsArray(rounds) || (size_t)cJSON_GetArraySize(rounds) != ns ||
+			    !(p->round = malloc((ns + 1) * sizeof(long)))) {
+				sp_err("diff: %s: phases[%zu].rounds: not one round per sample", path, idx);
+				goto out;
+			}
+			cJSON_ArrayForEach(s, rounds) {
+				if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > 1e9) {
+					sp_err("diff: %s: phases[%zu].rounds: not a round number", path, idx);
+					goto out;
+				}
+				p->round[k++] = (long)s->valuedouble;
+			}
 		}
 		idx++;
 	}
@@ -115,6 +152,11 @@ out:
 	return rc;
 }
 
+int sp_bench_load(const char *path, struct bench *b)
+{
+	return sp_bench_load_side(path, NULL, b);
+}
+
 static const struct phase *find(const struct bench *b, const char *name)
 {
 	for (size_t i = 0; i < b->n; i++)
@@ -123,17 +165,114 @@ static const struct phase *find(const struct bench *b, const char *name)
 	return NULL;
 }
 
-static double median(const struct phase *p)
+static double median_of(const double *v, size_t n)
 {
-	double *c = malloc((p->n ? p->n : 1) * sizeof(double));
+	double *c = malloc((n ? n : 1) * sizeof(double));
 	struct sp_summary s;
 
 	if (!c)
 		return 0;
-	memcpy(c, p->v, p->n * sizeof(double));
-	sp_summarize(c, p->n, &s);
+	memcpy(c, v, n * sizeof(double));
+	sp_summarize(c, n, &s);
 	free(c);
 	return s.median;
+}
+
+static double median(const struct phase *p)
+{
+	return median_of(p->v, p->n);
+}
+
+struct judge {
+	double threshold, min_ms, alpha;
+	double scale; /* the new side's samples are divided by it (drift) */
+};
+
+struct verdict {
+	double mb, mn, pct, p; /* base and new medians (ns), change, p of slower */
+	const char *word;      /* REGRESSION, faster, same */
+};
+
+/* Two independent samples: one-sided Mann-Whitney U on the raw samples. */
+static void judge_unpaired(const struct phase *b, const struct phase *n, const struct judge *j,
+			   struct verdict *v)
+{
+	double *ns = malloc((n->n ? n->n : 1) * sizeof(double));
+
+	for (size_t i = 0; ns && i < n->n; i++)
+		ns[i] = n->v[i] / j->scale;
+	v->mb = median(b);
+	v->mn = ns ? median_of(ns, n->n) : median(n);
+	v->pct = v->mb > 0 ? 100.0 * (v->mn - v->mb) / v->mb : 0;
+	v->p = ns ? sp_mann_whitney_greater(b->v, b->n, ns, n->n) : 1;
+	if (v->p < j->alpha && v->pct > j->threshold && (v->mn - v->mb) / 1e6 >= j->min_ms)
+		v->word = "REGRESSION";
+	else if (ns && sp_mann_whitney_greater(ns, n->n, b->v, b->n) < j->alpha &&
+		 -v->pct > j->threshold && (v->mb - v->mn) / 1e6 >= j->min_ms)
+		v->word = "faster";
+	else
+		v->word = "same";
+	free(ns);
+}
+
+/* An A/B bench: the two sides' samples paired by round (ABBA order), and a
+ * one-sided Wilcoxon signed-rank test on the differences, so that what
+ * slows both sides of a round (a neighbour stealing the CPU) cancels. */
+static void judge_paired(const struct phase *b, const struct phase *n, const struct judge *j,
+			 struct verdict *v)
+{
+	size_t cap = b->n < n->n ? b->n : n->n, m = 0;
+	double *d = malloc((cap ? cap : 1) * sizeof(double)), *bv = malloc((cap ? cap : 1) * sizeof(double));
+	double md;
+
+	for (size_t i = 0; d && bv && i < b->n; i++)
+		for (size_t k = 0; k < n->n; k++)
+			if (b->round && n->round ? b->round[i] == n->round[k] : i == k) {
+				if (m < cap) {
+					d[m] = n->v[k] - b->v[i];
+					bv[m++] = b->v[i];
+				}
+				break;
+			}
+	v->mb = bv ? median_of(bv, m) : 0;
+	md = d ? median_of(d, m) : 0;
+	v->mn = v->mb + md;
+	v->pct = v->mb > 0 ? 100.0 * md / v->mb : 0;
+	v->p = d ? sp_wilcoxon_greater(d, m) : 1;
+	for (size_t i = 0; d && i < m; i++)
+		d[i] = -d[i];
+	if (v->p < j->alpha && v->pct > j->threshold && md / 1e6 >= j->min_ms)
+		v->word = "REGRESSION";
+	else if (d && sp_wilcoxon_greater(d, m) < j->alpha && -v->pct > j->threshold &&
+		 -md / 1e6 >= j->min_ms)
+		v->word = "faster";
+	else
+		v->word = "same";
+	free(d);
+	free(bv);
+}
+
+/* Drift between two benches run apart: the median of the phases' ratios
+ * new/base, over the phases of 0.1 ms or more (not "total"); 1 when
+ * fewer than 3 such phases, or when they moved by under 2%.  Machines drift
+ * as a whole (a neighbour, a frequency change): every phase slower alike. */
+static double drift_of(const struct bench *base, const struct bench *cand)
+{
+	double r[64], d;
+	size_t k = 0;
+
+	for (size_t i = 0; i < base->n && k < 64; i++) {
+		const struct phase *n = find(cand, base->p[i].name);
+		double mb = median(&base->p[i]);
+
+		if (!n || strcmp(base->p[i].name, "total") == 0 || mb < 1e5)
+			continue;
+		r[k++] = median(n) / mb;
+	}
+	if (k < 3)
+		return 1;
+	d = median_of(r, k);
+	return fabs(d - 1) < 0.02 ? 1 : d;
 }
 
 int sp_cmd_diff(int argc, char **argv)
@@ -143,20 +282,22 @@ int sp_cmd_diff(int argc, char **argv)
 		{ "min-ms", required_argument, NULL, 'm' },
 		{ "alpha", required_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "confirm", required_argument, NULL, 'c' },
+		{ "no-drift", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	double threshold = 10, min_ms = 1.0, alpha = 0.01;
-	int json = 0, html = 0, c, regressions = 0;
-	const char *hnames[64];
-	double hb[64], hn[64];
+	struct judge j = { 10, 1.0, 0.01, 1 };
+	int json = 0, html = 0, c, regressions = 0, paired = 0, no_drift = 0, ndrift = 0;
+	const char *hnames[64], *confirm = NULL, *bname, *nname;
+	double hb[64], hn[64], drift = 1;
 	int hr[64];
 	size_t hcount = 0;
-	struct bench base, cand;
+	struct bench base, cand, conf = { 0 };
 	cJSON *root = NULL, *arr = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:m:a:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:m:a:f:c:h", opts, NULL)) != -1) {
 		char *end;
 		double v;
 
@@ -171,11 +312,11 @@ int sp_cmd_diff(int argc, char **argv)
 				return SP_EXIT_USAGE;
 			}
 			if (c == 't')
-				threshold = v;
+				j.threshold = v;
 			else if (c == 'm')
-				min_ms = v;
+				j.min_ms = v;
 			else
-				alpha = v;
+				j.alpha = v;
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
@@ -187,6 +328,12 @@ int sp_cmd_diff(int argc, char **argv)
 				return SP_EXIT_USAGE;
 			}
 			break;
+		case 'c':
+			confirm = optarg;
+			break;
+		case 'D':
+			no_drift = 1;
+			break;
 		case 'h':
 			fputs(diff_usage, stdout);
 			return SP_EXIT_OK;
@@ -195,85 +342,131 @@ int sp_cmd_diff(int argc, char **argv)
 			return SP_EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 2) {
-		sp_err("diff: expected two files, BASE.json and NEW.json");
+	if (argc - optind == 1) {
+		/* An A/B bench: its two sides, paired. */
+		bname = nname = argv[optind];
+		if (sp_bench_load(bname, &base) < 0)
+			return SP_EXIT_USAGE;
+		if (!base.ab) {
+			sp_err("diff: %s: one file is compared with itself only when it is an A/B bench "
+			       "(startpath bench -- BASE ::: CANDIDATE); else give BASE.json NEW.json",
+			       bname);
+			sp_bench_free(&base);
+			return SP_EXIT_USAGE;
+		}
+		if (sp_bench_load_side(bname, "candidate", &cand) < 0) {
+			sp_bench_free(&base);
+			return SP_EXIT_USAGE;
+		}
+		paired = 1;
+	} else if (argc - optind == 2) {
+		bname = argv[optind];
+		nname = argv[optind + 1];
+		if (sp_bench_load(bname, &base) < 0)
+			return SP_EXIT_USAGE;
+		if (sp_bench_load(nname, &cand) < 0) {
+			sp_bench_free(&base);
+			return SP_EXIT_USAGE;
+		}
+	} else {
+		sp_err("diff: expected BASE.json NEW.json, or one A/B bench file");
 		fputs(diff_usage, stderr);
 		return SP_EXIT_USAGE;
 	}
-	if (sp_bench_load(argv[optind], &base) < 0)
-		return SP_EXIT_USAGE;
-	if (sp_bench_load(argv[optind + 1], &cand) < 0) {
+	if (confirm && (paired || sp_bench_load(confirm, &conf) < 0)) {
+		if (paired)
+			sp_err("diff: --confirm is for two benches run apart; an A/B bench needs none");
 		sp_bench_free(&base);
+		sp_bench_free(&cand);
 		return SP_EXIT_USAGE;
 	}
+	if (!paired && !no_drift)
+		drift = drift_of(&base, &cand);
 	if (json) {
 		root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "schema", SP_DIFF_SCHEMA);
-		cJSON_AddStringToObject(root, "base", argv[optind]);
-		cJSON_AddStringToObject(root, "new", argv[optind + 1]);
-		cJSON_AddNumberToObject(root, "threshold_pct", threshold);
-		cJSON_AddNumberToObject(root, "min_ms", min_ms);
-		cJSON_AddNumberToObject(root, "alpha", alpha);
+		cJSON_AddStringToObject(root, "base", bname);
+		cJSON_AddStringToObject(root, "new", nname);
+		cJSON_AddStringToObject(root, "test", paired ? "wilcoxon-paired" : "mann-whitney");
+		cJSON_AddNumberToObject(root, "threshold_pct", j.threshold);
+		cJSON_AddNumberToObject(root, "min_ms", j.min_ms);
+		cJSON_AddNumberToObject(root, "alpha", j.alpha);
+		cJSON_AddNumberToObject(root, "drift_pct", 100.0 * (drift - 1));
+		if (confirm)
+			cJSON_AddStringToObject(root, "confirm", confirm);
 		arr = cJSON_AddArrayToObject(root, "phases");
 	} else if (html) {
 		sp_html_head(stdout, "startpath diff");
 		printf("<h1>startpath diff</h1>\n<p>before: ");
-		sp_html_esc(stdout, argv[optind]);
+		sp_html_esc(stdout, bname);
 		printf(", after: ");
-		sp_html_esc(stdout, argv[optind + 1]);
-		printf("</p>\n");
+		sp_html_esc(stdout, nname);
+		printf("%s</p>\n", paired ? " (A/B bench: its two sides, paired by round)" : "");
 	} else {
+		if (paired)
+			printf("A/B bench %s: candidate against base, paired by round\n", bname);
 		printf("%-18s %11s %11s %9s %9s  %s\n", "PHASE (ms)", "BASE", "NEW", "CHANGE", "P",
 		       "VERDICT");
 	}
 	for (size_t i = 0; i < base.n; i++) {
 		const struct phase *b = &base.p[i], *n = find(&cand, b->name);
-		double mb, mn, pct, p;
-		const char *verdict;
+		struct verdict v, raw;
+		const char *word;
 
 		if (!n)
 			continue;
-		mb = median(b);
-		mn = median(n);
-		pct = mb > 0 ? 100.0 * (mn - mb) / mb : 0;
-		p = sp_mann_whitney_greater(b->v, b->n, n->v, n->n);
-		if (p < alpha && pct > threshold && (mn - mb) / 1e6 >= min_ms) {
-			verdict = "REGRESSION";
-			regressions++;
-		} else if (sp_mann_whitney_greater(n->v, n->n, b->v, b->n) < alpha &&
-			   -pct > threshold && (mb - mn) / 1e6 >= min_ms) {
-			verdict = "faster";
+		if (paired) {
+			judge_paired(b, n, &j, &v);
 		} else {
-			verdict = "same";
+			struct judge plain = j;
+
+			j.scale = drift;
+			judge_unpaired(b, n, &j, &v);
+			plain.scale = 1;
+			judge_unpaired(b, n, &plain, &raw);
+			if (drift != 1 && strcmp(raw.word, v.word) != 0 && strcmp(v.word, "same") == 0)
+				ndrift++;
 		}
+		word = v.word;
+		if (!strcmp(word, "REGRESSION") && confirm) {
+			const struct phase *k = find(&conf, b->name);
+			struct verdict again;
+
+			if (k)
+				judge_unpaired(b, k, &j, &again);
+			if (!k || strcmp(again.word, "REGRESSION") != 0)
+				word = "not confirmed";
+		}
+		if (!strcmp(word, "REGRESSION"))
+			regressions++;
 		if (html) {
 			if (hcount < 64) {
 				hnames[hcount] = b->name;
-				hb[hcount] = mb;
-				hn[hcount] = mn;
-				hr[hcount++] = strcmp(verdict, "REGRESSION") == 0;
+				hb[hcount] = v.mb;
+				hn[hcount] = v.mn;
+				hr[hcount++] = strcmp(word, "REGRESSION") == 0;
 			}
 		} else if (json) {
 			cJSON *o = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(o, "name", b->name);
-			cJSON_AddNumberToObject(o, "base_median_ns", mb);
-			cJSON_AddNumberToObject(o, "new_median_ns", mn);
-			cJSON_AddNumberToObject(o, "change_pct", pct);
-			cJSON_AddNumberToObject(o, "p_slower", p);
+			cJSON_AddNumberToObject(o, "base_median_ns", v.mb);
+			cJSON_AddNumberToObject(o, "new_median_ns", v.mn);
+			cJSON_AddNumberToObject(o, "change_pct", v.pct);
+			cJSON_AddNumberToObject(o, "p_slower", v.p);
 			cJSON_AddNumberToObject(o, "base_n", (double)b->n);
 			cJSON_AddNumberToObject(o, "new_n", (double)n->n);
-			cJSON_AddStringToObject(o, "verdict", verdict);
+			cJSON_AddStringToObject(o, "verdict", word);
 			cJSON_AddItemToArray(arr, o);
 		} else {
-			printf("%-18s %11.3f %11.3f %+8.1f%% %9.2g  %s\n", b->name, mb / 1e6, mn / 1e6, pct,
-			       p, verdict);
+			printf("%-18s %11.3f %11.3f %+8.1f%% %9.2g  %s\n", b->name, v.mb / 1e6, v.mn / 1e6,
+			       v.pct, v.p, word);
 		}
 	}
 	if (html) {
 		sp_html_diffbars(stdout, hnames, hb, hn, hr, hcount);
 		printf("<p>%d regression%s (threshold %.1f%% and %.2f ms, alpha %g)</p>\n", regressions,
-		       regressions == 1 ? "" : "s", threshold, min_ms, alpha);
+		       regressions == 1 ? "" : "s", j.threshold, j.min_ms, j.alpha);
 		sp_html_tail(stdout);
 	} else if (json) {
 		char *text;
@@ -285,10 +478,19 @@ int sp_cmd_diff(int argc, char **argv)
 		free(text);
 		cJSON_Delete(root);
 	} else {
-		printf("%d regression%s (threshold %.1f%% and %.2f ms, alpha %g)\n", regressions,
-		       regressions == 1 ? "" : "s", threshold, min_ms, alpha);
+		if (drift != 1)
+			printf("drift: the phases moved together by %+.1f%% (median of their changes), "
+			       "which the verdicts above allow for%s; a machine that slows down does "
+			       "this, and so does a change that slows every phase alike: an A/B bench "
+			       "(startpath bench -- BASE ::: NEW) tells them apart\n",
+			       100.0 * (drift - 1),
+			       ndrift ? " (it alone made some phases look slower)" : "");
+		printf("%d regression%s (threshold %.1f%% and %.2f ms, alpha %g%s%s)\n", regressions,
+		       regressions == 1 ? "" : "s", j.threshold, j.min_ms, j.alpha,
+		       paired ? ", paired" : "", confirm ? ", confirmed by a second bench" : "");
 	}
 	sp_bench_free(&base);
 	sp_bench_free(&cand);
+	sp_bench_free(&conf);
 	return regressions ? SP_EXIT_FAIL : SP_EXIT_OK;
 }

@@ -124,3 +124,51 @@ double sp_mann_whitney_greater(const double *x, size_t nx, const double *y, size
 	z = (u - mu - 0.5) / sigma; /* continuity correction */
 	return 0.5 * erfc(z / sqrt(2.0));
 }
+
+static int abs_cmp(const void *a, const void *b)
+{
+	double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
+
+	return (x > y) - (x < y);
+}
+
+double sp_wilcoxon_greater(const double *d, size_t n)
+{
+	double *v = malloc((n ? n : 1) * sizeof(*v)), wplus = 0, ties = 0, mu, sigma, z;
+	size_t m = 0;
+
+	if (!v)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (d[i] != 0 && isfinite(d[i]))
+			v[m++] = d[i];
+	if (m < 2) {
+		free(v);
+		return 1;
+	}
+	qsort(v, m, sizeof(*v), abs_cmp);
+	for (size_t i = 0; i < m;) {
+		size_t j = i;
+		double rank;
+
+		while (j + 1 < m && fabs(v[j + 1]) == fabs(v[i]))
+			j++;
+		rank = (double)(i + j + 2) / 2;
+		for (size_t k = i; k <= j; k++)
+			if (v[k] > 0)
+				wplus += rank;
+		if (j > i) {
+			double t = (double)(j - i + 1);
+
+			ties += t * t * t - t;
+		}
+		i = j + 1;
+	}
+	free(v);
+	mu = (double)m * (double)(m + 1) / 4;
+	sigma = sqrt((double)m * (double)(m + 1) * (double)(2 * m + 1) / 24 - ties / 48);
+	if (sigma == 0)
+		return 1;
+	z = (wplus - mu - 0.5) / sigma;
+	return 0.5 * erfc(z / sqrt(2.0));
+}

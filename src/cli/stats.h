@@ -26,4 +26,13 @@ double sp_quantile(const double *v, size_t n, double q);
  */
 double sp_mann_whitney_greater(const double *x, size_t nx, const double *y, size_t ny);
 
+/*
+ * One-sided Wilcoxon signed-rank test that the paired differences d tend
+ * to be positive (zeros dropped; normal approximation with tie and
+ * continuity corrections).  The test for an A/B bench, where drift that
+ * hits both sides of a pair cancels.  The p-value (1 with fewer than 2
+ * non-zero differences).
+ */
+double sp_wilcoxon_greater(const double *d, size_t n);
+
 #endif
