@@ -76,6 +76,7 @@ void sp_html_head(FILE *f, const char *title)
 	      ".label{font:11px sans-serif;fill:#fff;pointer-events:none}\n"
 	      ".box{fill:#cfe0f5;stroke:#4a90d9} .whisker{stroke:#4a90d9} .median{stroke:#b00;stroke-width:2}\n"
 	      ".before{fill:#9cc3ea} .after{fill:#4a90d9} .after.regression{fill:#d9534f}\n"
+	      ".value{font:11px sans-serif;fill:#333} .note{font:12px sans-serif;color:#666}\n"
 	      "</style></head><body>\n", f);
 }
 
@@ -184,23 +185,55 @@ void sp_html_map(FILE *f, const struct sp_map *m)
 }
 
 /* One box per phase: min, p25, median, p75, max of the samples (ns). */
+/* A logarithmic axis from lo to hi (ns, lo > 0) over [LEFT, LEFT + width]:
+ * a 0.05 ms and a 50 ms phase both show. */
+struct logaxis {
+	double lo, hi, width;
+};
+
+static double lx(const struct logaxis *a, double v)
+{
+	if (v < a->lo)
+		v = a->lo;
+	return LEFT + (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo)) * a->width;
+}
+
+/* Decade ticks (0.01 ms, 0.1 ms, 1 ms...) with their grid lines. */
+static void log_ticks(FILE *f, const struct logaxis *a, int top, int bottom)
+{
+	for (double t = pow(10, floor(log10(a->lo))); t <= a->hi * 1.0001; t *= 10) {
+		double x = lx(a, t);
+
+		if (t < a->lo * 0.9999)
+			continue;
+		fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+			   "<text class=\"tick\" x=\"%.1f\" y=\"%d\">%g ms</text>\n",
+			x, top, x, bottom, x - 12, bottom + 12, t / 1e6);
+	}
+}
+
 void sp_html_boxes(FILE *f, const char *const *names, double *const *samples, const size_t *n,
 		   size_t nphases)
 {
-	double maxv = 0;
-	int height = (int)(nphases * 30 + 40);
+	struct logaxis ax = { 0, 0, W - LEFT - 230 };
+	int height = (int)(nphases * 30 + 50);
 
 	for (size_t i = 0; i < nphases; i++)
-		for (size_t k = 0; k < n[i]; k++)
-			maxv = fmax(maxv, samples[i][k]);
-	if (maxv <= 0)
-		maxv = 1;
+		for (size_t k = 0; k < n[i]; k++) {
+			if (samples[i][k] > 0 && (!ax.lo || samples[i][k] < ax.lo))
+				ax.lo = samples[i][k];
+			ax.hi = fmax(ax.hi, samples[i][k]);
+		}
+	/* Whole decades around the samples, at least 10 us to 1 ms. */
+	ax.lo = pow(10, floor(log10(ax.lo > 0 ? fmin(ax.lo, 1e6) : 1e4)));
+	ax.hi = pow(10, ceil(log10(fmax(ax.hi, ax.lo * 100))));
 	fprintf(f, "<svg class=\"boxplot\" width=\"%.0f\" height=\"%d\" "
 		   "xmlns=\"http://www.w3.org/2000/svg\">\n", W, height);
+	log_ticks(f, &ax, 14, height - 18);
 	for (size_t i = 0; i < nphases; i++) {
 		double *v = malloc((n[i] ? n[i] : 1) * sizeof(double));
 		struct sp_summary s;
-		double sc = (W - LEFT - 20) / maxv, y = 20 + (double)i * 30, q1, q3;
+		double y = 20 + (double)i * 30, q1, q3;
 
 		if (!v)
 			continue;
@@ -212,18 +245,21 @@ void sp_html_boxes(FILE *f, const char *const *names, double *const *samples, co
 		fprintf(f, "<text class=\"lane\" x=\"4\" y=\"%.0f\">", y + 14);
 		sp_html_esc(f, names[i]);
 		fprintf(f, "</text>\n<line class=\"whisker\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-			LEFT + s.min * sc, y + 10, LEFT + s.max * sc, y + 10);
+			lx(&ax, s.min), y + 10, lx(&ax, s.max), y + 10);
 		fprintf(f, "<rect class=\"box\" data-phase=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			   "height=\"20\"><title>%s: median %.3f ms, p25 %.3f, p75 %.3f, min %.3f, "
-			   "max %.3f (n=%zu)</title></rect>\n",
-			h(names[i]), LEFT + q1 * sc, y, fmax(1, (q3 - q1) * sc), h(names[i]), s.median / 1e6,
-			q1 / 1e6, q3 / 1e6, s.min / 1e6, s.max / 1e6, s.n);
+			   "height=\"20\"><title>%s: median %.3f ms, p90 %.3f, p25 %.3f, p75 %.3f, "
+			   "min %.3f, max %.3f (n=%zu)</title></rect>\n",
+			h(names[i]), lx(&ax, q1), y, fmax(2, lx(&ax, q3) - lx(&ax, q1)), h(names[i]),
+			s.median / 1e6, s.p90 / 1e6, q1 / 1e6, q3 / 1e6, s.min / 1e6, s.max / 1e6, s.n);
 		fprintf(f, "<line class=\"median\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-			LEFT + s.median * sc, y, LEFT + s.median * sc, y + 20);
+			lx(&ax, s.median), y, lx(&ax, s.median), y + 20);
+		/* The figures beside each box, in the margin kept for them. */
+		fprintf(f, "<text class=\"value\" data-phase=\"%s\" x=\"%.0f\" y=\"%.0f\">median %.3f ms, "
+			   "p90 %.3f</text>\n", h(names[i]), LEFT + ax.width + 8, y + 14, s.median / 1e6,
+			s.p90 / 1e6);
 	}
-	fprintf(f, "<text class=\"tick\" x=\"%.0f\" y=\"%d\">0</text><text class=\"tick\" "
-		   "x=\"%.0f\" y=\"%d\">%.2f ms</text>\n</svg>\n", LEFT, height - 4, W - 80,
-		height - 4, maxv / 1e6);
+	fprintf(f, "</svg>\n<p class=\"note\">Logarithmic scale; box: p25 to p75, line: "
+		   "median, whiskers: min to max.</p>\n");
 }
 
 /* Before/after bars per phase; regressions marked. */
@@ -240,7 +276,8 @@ void sp_html_diffbars(FILE *f, const char *const *names, const double *before,
 	fprintf(f, "<svg class=\"diff\" width=\"%.0f\" height=\"%d\" "
 		   "xmlns=\"http://www.w3.org/2000/svg\">\n", W, height);
 	for (size_t i = 0; i < nphases; i++) {
-		double sc = (W - LEFT - 90) / maxv, y = 10 + (double)i * 34;
+		/* Room right of the longest bar for its whole label. */
+		double sc = (W - LEFT - 240) / maxv, y = 10 + (double)i * 34;
 
 		fprintf(f, "<text class=\"lane\" x=\"4\" y=\"%.0f\">", y + 16);
 		sp_html_esc(f, names[i]);
