@@ -252,14 +252,15 @@ static void judge_paired(const struct phase *b, const struct phase *n, const str
 	free(bv);
 }
 
-/* Drift between two benches run apart: the median of the phases' ratios
- * new/base, over the phases of 0.1 ms or more (not "total"); 1 when
- * fewer than 3 such phases, or when they moved by under 2%.  Machines drift
- * as a whole (a neighbour, a frequency change): every phase slower alike. */
-static double drift_of(const struct bench *base, const struct bench *cand)
+/* Drift between two benches run apart: when the phases (of 0.1 ms or more,
+ * not "total"; at least 3) moved together - three in four or more the same
+ * way by at least half the threshold - the median of their ratios
+ * new/base; else 1.  Machines drift as a whole (a neighbour, a frequency
+ * change): every phase slower alike. */
+static double drift_of(const struct bench *base, const struct bench *cand, double threshold)
 {
 	double r[64], d;
-	size_t k = 0;
+	size_t k = 0, along = 0;
 
 	for (size_t i = 0; i < base->n && k < 64; i++) {
 		const struct phase *n = find(cand, base->p[i].name);
@@ -272,7 +273,12 @@ static double drift_of(const struct bench *base, const struct bench *cand)
 	if (k < 3)
 		return 1;
 	d = median_of(r, k);
-	return fabs(d - 1) < 0.02 ? 1 : d;
+	if (fabs(d - 1) * 100 < threshold)
+		return 1;
+	for (size_t i = 0; i < k; i++)
+		if ((r[i] - 1) * (d - 1) > 0 && fabs(r[i] - 1) * 100 >= threshold / 2)
+			along++;
+	return along * 4 >= k * 3 ? d : 1;
 }
 
 int sp_cmd_diff(int argc, char **argv)
@@ -381,7 +387,7 @@ int sp_cmd_diff(int argc, char **argv)
 		return SP_EXIT_USAGE;
 	}
 	if (!paired && !no_drift)
-		drift = drift_of(&base, &cand);
+		drift = drift_of(&base, &cand, j.threshold);
 	if (json) {
 		root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "schema", SP_DIFF_SCHEMA);
@@ -392,6 +398,8 @@ int sp_cmd_diff(int argc, char **argv)
 		cJSON_AddNumberToObject(root, "min_ms", j.min_ms);
 		cJSON_AddNumberToObject(root, "alpha", j.alpha);
 		cJSON_AddNumberToObject(root, "drift_pct", 100.0 * (drift - 1));
+		cJSON_AddStringToObject(root, "drift_note", "phases marked \"drift\" are slower by the "
+					"drift of every phase alone; the total is judged as it is");
 		if (confirm)
 			cJSON_AddStringToObject(root, "confirm", confirm);
 		arr = cJSON_AddArrayToObject(root, "phases");
@@ -420,12 +428,19 @@ int sp_cmd_diff(int argc, char **argv)
 		} else {
 			struct judge plain = j;
 
-			j.scale = drift;
+			/* The total is judged as it is: a start that got slower
+			 * overall is slower, drift or not.  Each phase is judged
+			 * allowing for the drift: "drift" where it alone made the
+			 * phase look slower. */
+			j.scale = strcmp(b->name, "total") == 0 ? 1 : drift;
 			judge_unpaired(b, n, &j, &v);
 			plain.scale = 1;
 			judge_unpaired(b, n, &plain, &raw);
-			if (drift != 1 && strcmp(raw.word, v.word) != 0 && strcmp(v.word, "same") == 0)
+			if (drift != 1 && !strcmp(raw.word, "REGRESSION") && strcmp(v.word, "REGRESSION")) {
+				v = raw;
+				v.word = "drift";
 				ndrift++;
+			}
 		}
 		word = v.word;
 		if (!strcmp(word, "REGRESSION") && confirm) {
@@ -479,12 +494,13 @@ int sp_cmd_diff(int argc, char **argv)
 		cJSON_Delete(root);
 	} else {
 		if (drift != 1)
-			printf("drift: the phases moved together by %+.1f%% (median of their changes), "
-			       "which the verdicts above allow for%s; a machine that slows down does "
-			       "this, and so does a change that slows every phase alike: an A/B bench "
-			       "(startpath bench -- BASE ::: NEW) tells them apart\n",
-			       100.0 * (drift - 1),
-			       ndrift ? " (it alone made some phases look slower)" : "");
+			printf("drift: the phases moved together by %+.1f%% (median of their changes); "
+			       "%d phase%s slower by that alone %s \"drift\", not regressions.  A machine "
+			       "that slows down does this, and so does a change that slows every phase "
+			       "alike: an A/B bench (startpath bench -- BASE ::: NEW) tells them apart, "
+			       "and --confirm re-checks against a second bench\n",
+			       100.0 * (drift - 1), ndrift, ndrift == 1 ? "" : "s",
+			       ndrift == 1 ? "is" : "are");
 		printf("%d regression%s (threshold %.1f%% and %.2f ms, alpha %g%s%s)\n", regressions,
 		       regressions == 1 ? "" : "s", j.threshold, j.min_ms, j.alpha,
 		       paired ? ", paired" : "", confirm ? ", confirmed by a second bench" : "");

@@ -79,15 +79,21 @@ ok "same setup: no regression, exit 0"
 "$SP" diff --min-ms 5 "$TMP/base.json" "$TMP/slow.json" --confirm "$TMP/slow.json" >/dev/null; rc=$?
 [ $rc -eq 1 ] || fail "--confirm by a second bench with the delay: exit $rc, expected 1"
 ok "--confirm: a regression counts only when the second bench shows it too"
-# Drift: every phase of a copy of the base 30% slower is said, not counted.
+# Drift: every phase of a copy of the base 30% slower: said, the phases
+# marked drift and not regressions; the total (slower overall) still counts.
 jq '.phases |= map(.samples_ns |= map(. * 1.3))' "$TMP/base.json" >"$TMP/drift.json"
-"$SP" diff "$TMP/base.json" "$TMP/drift.json" >"$TMP/d4"; rc=$?
+"$SP" diff "$TMP/base.json" "$TMP/drift.json" --format json >"$TMP/d4.json"; rc=$?
+"$SP" diff "$TMP/base.json" "$TMP/drift.json" >"$TMP/d4"
 cat "$TMP/d4"
-[ $rc -eq 0 ] && grep -q "^drift: the phases moved together by +30" "$TMP/d4" ||
-	fail "uniform drift: exit $rc, or not said"
-"$SP" diff --no-drift "$TMP/base.json" "$TMP/drift.json" >/dev/null; [ $? -eq 1 ] ||
-	fail "--no-drift: the 30% slowdown should count"
-ok "drift that moves every phase alike is said, not counted (--no-drift counts it)"
+grep -q "^drift: the phases moved together by +30" "$TMP/d4" || fail "uniform drift not said"
+jq -e '([.phases[] | select(.name != "total" and .verdict == "REGRESSION")] | length == 0) and
+	([.phases[] | select(.verdict == "drift")] | length >= 1) and
+	(.phases[] | select(.name == "total") | .verdict == "REGRESSION")' "$TMP/d4.json" >/dev/null ||
+	fail "uniform drift: phases called regressions, or the total not: $(cat "$TMP/d4")"
+[ $rc -eq 1 ] || fail "uniform drift: exit $rc (the total is slower: expected 1)"
+"$SP" diff --no-drift "$TMP/base.json" "$TMP/drift.json" --format json |
+	jq -e '[.phases[] | select(.verdict == "drift")] | length == 0' >/dev/null || fail "--no-drift still marks drift"
+ok "drift that moves every phase alike is said and marked, not called a regression per phase; the total counts"
 "$SP" diff "$TMP/base.json" "$TMP/base.json" >/dev/null || fail "identical inputs: not exit 0"
 ok "identical inputs: exit 0"
 echo '{"schema": "startpath/bench/v1", "phases": [' >"$TMP/bad.json"
