@@ -252,23 +252,34 @@ static void judge_paired(const struct phase *b, const struct phase *n, const str
 	free(bv);
 }
 
+/* The phases drift is judged from: 0.1 ms or more, not "total". */
+static int drift_phase(const struct bench *base, size_t i)
+{
+	return strcmp(base->p[i].name, "total") != 0 && median(&base->p[i]) >= 1e5;
+}
+
 /* Drift between two benches run apart: when the phases (of 0.1 ms or more,
  * not "total"; at least 3) moved together - three in four or more the same
  * way by at least half the threshold - the median of their ratios
- * new/base; else 1.  Machines drift as a whole (a neighbour, a frequency
- * change): every phase slower alike. */
-static double drift_of(const struct bench *base, const struct bench *cand, double threshold)
+ * new/base, leaving out phase `skip` (a phase is judged against the drift
+ * of the others: its own regression must not excuse itself); else 1.
+ * Machines drift as a whole (a neighbour, a frequency change): every phase
+ * slower alike. */
+static double drift_of(const struct bench *base, const struct bench *cand, double threshold,
+		       const char *skip)
 {
-	double r[64], d;
-	size_t k = 0, along = 0;
+	double r[64], o[64], d;
+	size_t k = 0, ko = 0, along = 0;
 
 	for (size_t i = 0; i < base->n && k < 64; i++) {
 		const struct phase *n = find(cand, base->p[i].name);
-		double mb = median(&base->p[i]);
 
-		if (!n || strcmp(base->p[i].name, "total") == 0 || mb < 1e5)
+		if (!n || !drift_phase(base, i))
 			continue;
-		r[k++] = median(n) / mb;
+		r[k] = median(n) / median(&base->p[i]);
+		if (!skip || strcmp(skip, base->p[i].name) != 0)
+			o[ko++] = r[k];
+		k++;
 	}
 	if (k < 3)
 		return 1;
@@ -278,7 +289,9 @@ static double drift_of(const struct bench *base, const struct bench *cand, doubl
 	for (size_t i = 0; i < k; i++)
 		if ((r[i] - 1) * (d - 1) > 0 && fabs(r[i] - 1) * 100 >= threshold / 2)
 			along++;
-	return along * 4 >= k * 3 ? d : 1;
+	if (along * 4 < k * 3)
+		return 1;
+	return ko ? median_of(o, ko) : d;
 }
 
 int sp_cmd_diff(int argc, char **argv)
@@ -387,7 +400,7 @@ int sp_cmd_diff(int argc, char **argv)
 		return SP_EXIT_USAGE;
 	}
 	if (!paired && !no_drift)
-		drift = drift_of(&base, &cand, j.threshold);
+		drift = drift_of(&base, &cand, j.threshold, NULL);
 	if (json) {
 		root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "schema", SP_DIFF_SCHEMA);
@@ -432,7 +445,8 @@ int sp_cmd_diff(int argc, char **argv)
 			 * overall is slower, drift or not.  Each phase is judged
 			 * allowing for the drift: "drift" where it alone made the
 			 * phase look slower. */
-			j.scale = strcmp(b->name, "total") == 0 ? 1 : drift;
+			j.scale = strcmp(b->name, "total") == 0 || drift == 1
+					  ? 1 : drift_of(&base, &cand, j.threshold, b->name);
 			judge_unpaired(b, n, &j, &v);
 			plain.scale = 1;
 			judge_unpaired(b, n, &plain, &raw);

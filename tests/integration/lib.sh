@@ -31,7 +31,8 @@ jqr() {
 # assert a jq filter holds on the report of DIR: check DIR FILTER WHAT
 check() {
 	local out json
-	json=$(report_json "$1" 2>&1) && [ -n "$json" ] || fail "$3 (no report of $1: $json)"
+	json=$(report_json "$1" 2>"$TMP/.check.err") && [ -n "$json" ] ||
+		fail "$3 (no report of $1: $(head -3 "$TMP/.check.err"))"
 	out=$(printf '%s\n' "$json" | jq -e "$2" 2>&1) || fail "$3 (jq: $2 -> $out)"
 	ok "$3"
 }

@@ -68,10 +68,13 @@ jq -e --argjson n "$N" '.schema == "startpath/bench/v1" and .failed == 0 and
 	([.samples[] | select(.container_id | test("^x-sp[0-9]+-[0-9]+-y$"))] | length == $n)' "$TMP/base.json" >/dev/null ||
 	fail "bench JSON lacks its samples (or the x-{}-y names)"
 ok "3 benches of $N runs, samples kept"
-"$SP" diff --min-ms 5 "$TMP/base.json" "$TMP/slow.json" >"$TMP/d1" ; rc=$?
+"$SP" diff --no-drift --min-ms 5 "$TMP/base.json" "$TMP/slow.json" >"$TMP/d1" ; rc=$?
 cat "$TMP/d1"
 [ $rc -eq 1 ] || fail "diff of the delayed bench exited $rc, expected 1"
-"$SP" diff --min-ms 5 "$TMP/base.json" "$TMP/slow.json" --format json >"$TMP/d1.json"
+# (--no-drift: under a neighbour two benches run apart can drift by as
+# much as the delay, and the drift allowance would then excuse it too; the
+# A/B bench above is the gate for such a runner.)
+"$SP" diff --no-drift --min-ms 5 "$TMP/base.json" "$TMP/slow.json" --format json >"$TMP/d1.json"
 where=$(jq -r '[.phases[] | select(.verdict=="REGRESSION" and .name != "total")] |
 	max_by(.new_median_ns - .base_median_ns) | .name' "$TMP/d1.json")
 [ "$where" = rootfs_setup ] || fail "the largest flagged change is in '$where', expected rootfs_setup"
@@ -81,9 +84,9 @@ cat "$TMP/d2"
 [ $rc -eq 0 ] || fail "two benches of the same setup: exit $rc, expected 0"
 ok "same setup: no regression, exit 0"
 # A confirmation bench: the delay counts only if it shows in both.
-"$SP" diff --min-ms 5 "$TMP/base.json" "$TMP/slow.json" --confirm "$TMP/same.json" >"$TMP/d3"; rc=$?
+"$SP" diff --no-drift --min-ms 5 "$TMP/base.json" "$TMP/slow.json" --confirm "$TMP/same.json" >"$TMP/d3"; rc=$?
 [ $rc -eq 0 ] && grep -q "not confirmed" "$TMP/d3" || fail "--confirm by a bench without the delay: exit $rc: $(cat "$TMP/d3")"
-"$SP" diff --min-ms 5 "$TMP/base.json" "$TMP/slow.json" --confirm "$TMP/slow.json" >/dev/null; rc=$?
+"$SP" diff --no-drift --min-ms 5 "$TMP/base.json" "$TMP/slow.json" --confirm "$TMP/slow.json" >/dev/null; rc=$?
 [ $rc -eq 1 ] || fail "--confirm by a second bench with the delay: exit $rc, expected 1"
 ok "--confirm: a regression counts only when the second bench shows it too"
 # Drift: every phase of a copy of the base twice as slow: said, the phases
