@@ -7,8 +7,10 @@
 #                          WRAPPER, e.g. "strace -f -o F", if given); with
 #                          CTRD_ROOT_FLAGS=1 the root and state are given as
 #                          --root/--state flags instead of in the config
-#   ctrd_image DIR         build and import docker.io/library/bb:latest
-#                          (its files go to DIR/out, or $STARTPATH_OUT)
+#   ctrd_image DIR [NAME [CMD [NS]]]
+#                          build and import docker.io/library/NAME:latest (bb),
+#                          a busybox image whose Cmd is the JSON array CMD
+#                          (["/bin/sh"]), into namespace NS (ctr's default)
 #   ctrd_ctr DIR ARGS...   ctr against it
 #   ctrd_stop DIR          stop it and unmount what it left
 ctrd_start() {
@@ -53,6 +55,11 @@ EOT
 	return 1
 }
 
+# `ctr run` opens the container's stdout FIFO from a goroutine and, once the
+# task has exited, cancels that open: a process that prints and exits before
+# ctr gets scheduled loses its output (ctr exits 0, prints nothing; seen under
+# a CPU hog with and without the library). A start whose output is checked
+# runs `sh -c "echo ...; sleep 0.2"`.
 ctrd_ctr() {
 	local d=$1
 	shift
@@ -60,8 +67,8 @@ ctrd_ctr() {
 }
 
 ctrd_image() {
-	local d=$1 img l c m
-	img="$d/image"
+	local d=$1 name=${2:-bb} cmd=${3:-'["/bin/sh"]'} ns=${4:-default} img l c m
+	img="$d/image-$name"
 	rm -rf "$img"
 	mkdir -p "$img/rootfs/bin" "$img/layout/blobs/sha256"
 	cp /bin/busybox "$img/rootfs/bin/busybox"
@@ -70,8 +77,8 @@ ctrd_image() {
 	tar -C "$img/rootfs" --numeric-owner --owner=0 --group=0 -cf "$img/layer.tar" .
 	l=$(sha256sum "$img/layer.tar" | cut -d' ' -f1)
 	cp "$img/layer.tar" "$img/layout/blobs/sha256/$l"
-	printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"],"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-		"$l" >"$img/config.json"
+	printf '{"architecture":"amd64","os":"linux","config":{"Cmd":%s,"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+		"$cmd" "$l" >"$img/config.json"
 	c=$(sha256sum "$img/config.json" | cut -d' ' -f1)
 	cp "$img/config.json" "$img/layout/blobs/sha256/$c"
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
@@ -81,8 +88,8 @@ ctrd_image() {
 	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' \
 		"$m" "$(stat -c %s "$img/manifest.json")" >"$img/layout/index.json"
 	echo '{"imageLayoutVersion":"1.0.0"}' >"$img/layout/oci-layout"
-	tar -C "$img/layout" -cf "$img/bb.tar" .
-	ctrd_ctr "$d" image import --base-name docker.io/library/bb "$img/bb.tar" >/dev/null
+	tar -C "$img/layout" -cf "$img/$name.tar" .
+	ctrd_ctr "$d" -n "$ns" image import --base-name "docker.io/library/$name" "$img/$name.tar" >/dev/null
 }
 
 ctrd_stop() {

@@ -33,7 +33,7 @@ ctrd_start "$S" "" "strace -f -T -qq -e trace=mount -e signal=none -o $S/strace"
 	fail "containerd under strace did not start"
 ctrd_image "$S" || fail "image import (strace) failed"
 for i in $(seq 1 "$N"); do
-	out=$(ctrd_ctr "$D" run --rm docker.io/library/bb:latest "c$i" /bin/echo "hello $i" 2>&1) ||
+	out=$(ctrd_ctr "$D" run --rm docker.io/library/bb:latest "c$i" /bin/sh -c "echo hello $i; sleep 0.2" 2>&1) ||
 		fail "ctr run $i failed: $out"
 	[ "$out" = "hello $i" ] || fail "container $i said '$out'"
 	if [ "$i" -le "$M" ]; then

@@ -44,7 +44,7 @@ for v in dyn static wrap; do
 	[ $v = wrap ] && bin=$TMP/opt/wrap/oci-runtime
 	for i in $(seq 1 "$N"); do
 		out=$(ctrd_ctr "$D" run --rm --runc-binary "$bin" docker.io/library/bb:latest "$v$i" \
-			/bin/echo "hello $v $i" 2>&1) || fail "$v: ctr run $i failed: $out"
+			/bin/sh -c "echo hello $v $i; sleep 0.2" 2>&1) || fail "$v: ctr run $i failed: $out"
 		[ "$out" = "hello $v $i" ] || fail "$v: container $i said '$out'"
 	done
 	report_json "$D/out" >"$TMP/report.json" || fail "report failed"

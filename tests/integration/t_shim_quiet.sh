@@ -18,7 +18,7 @@ STARTPATH_OUT="$TMP/notadir/out" STARTPATH_LOG= ctrd_start "$D" "$LIB" ||
 	fail "containerd did not start under the library"
 ctrd_image "$D" || fail "image import failed"
 for i in 1 2 3; do
-	out=$(ctrd_ctr "$D" run --rm docker.io/library/bb:latest "q$i" /bin/echo "hello $i" 2>"$TMP/err") ||
+	out=$(ctrd_ctr "$D" run --rm docker.io/library/bb:latest "q$i" /bin/sh -c "echo hello $i; sleep 0.2" 2>"$TMP/err") ||
 		fail "start $i failed: $(cat "$TMP/err")"
 	echo "$out" | grep -qx "hello $i" || fail "container $i said '$out'"
 	grep -v '^startpath: ' "$TMP/err" | grep -q . && fail "start $i: other stderr output: $(cat "$TMP/err")"

@@ -47,7 +47,7 @@ PATH="$TMP/bin:$PATH" STARTPATH_DEBUG=1 STARTPATH_LOG="$TMP/log/sp" ctrd_start "
 ctrd_image "$D" || fail "image import failed"
 N=${STARTPATH_STATIC_CTR_RUNS:-5}
 for i in $(seq 1 "$N"); do
-	out=$(ctrd_ctr "$D" run --rm docker.io/library/bb:latest "s$i" /bin/echo "hello $i" 2>&1) ||
+	out=$(ctrd_ctr "$D" run --rm docker.io/library/bb:latest "s$i" /bin/sh -c "echo hello $i; sleep 0.2" 2>&1) ||
 		fail "ctr run $i with the static shim and runc failed: $out"
 	[ "$out" = "hello $i" ] || fail "container $i said '$out'"
 done
@@ -83,9 +83,9 @@ jq -e '(.maps | length) as $n | [.maps[] | select(any(.phases[] | select(.name =
 	.call == "unshare" and .returned and .result == 0))] | length == $n' "$TMP/report.json" >/dev/null ||
 	fail "nsexec's unshare (C code in static runc) not in every map's namespace_setup"
 jq -e '[.maps[] | .phases[] | select(.name == "process_exec") | .calls[] |
-	select(.call == "execve" and .args.path == "/bin/echo")] | length >= 1' "$TMP/report.json" >/dev/null ||
+	select(.call == "execve" and .args.path == "/bin/sh")] | length >= 1' "$TMP/report.json" >/dev/null ||
 	fail "the container's final execve not recorded"
-ok "runtime_init .. process_exec recorded inside the static runc (nsexec's C calls included), the final execve of /bin/echo"
+ok "runtime_init .. process_exec recorded inside the static runc (nsexec's C calls included), the final execve of /bin/sh"
 jq -e --arg runc "$TMP/bin/runc" '[.processes[] | select(.argv[0:2] == ["runc", "init"] and .exe == $runc)] | length >= 1' \
 	"$TMP/report.json" >/dev/null || fail "no runc init process recorded as runc"
 jq -e --arg x "$SPEXEC" '[.processes[] | select(.exe == $x)] | length == 0' "$TMP/report.json" >/dev/null ||
@@ -121,7 +121,7 @@ PATH="$TMP/bin:$PATH" STARTPATH_DEBUG=1 STARTPATH_LOG= ctrd_start "$Q" "$LIB" ||
 	fail "containerd (no STARTPATH_LOG) did not start under the library"
 ctrd_image "$Q" || fail "image import failed"
 for i in 1 2; do
-	out=$(ctrd_ctr "$Q" run --rm docker.io/library/bb:latest "q$i" /bin/echo "hello $i" 2>"$TMP/qerr") ||
+	out=$(ctrd_ctr "$Q" run --rm docker.io/library/bb:latest "q$i" /bin/sh -c "echo hello $i; sleep 0.2" 2>"$TMP/qerr") ||
 		fail "ctr run $i with debug output and no STARTPATH_LOG failed: $(head -c 600 "$TMP/qerr")"
 	[ "$out" = "hello $i" ] || fail "container $i said '$out'"
 done
