@@ -9,6 +9,8 @@
 #
 # Layout (src/lib and src/exec depend on src/rewrite and src/common only):
 #   src/common/    shared by all: ring, records, model, JSON, roles, phases, trust
+#   src/profiles/  the phase rules, a file per runtime stack (crun, runc,
+#                  containerd, pod), applied by src/common/phases.c
 #   src/rewrite/   the syscall-site rewriter (library and launcher): rewrite.h
 #   src/lib/       libstartpath.so
 #   src/exec/      startpath-exec and its freestanding recorder
@@ -49,7 +51,7 @@ CURL_LIBS  := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-COMMON_SRC := $(wildcard src/common/*.c)
+COMMON_SRC := $(wildcard src/common/*.c) $(wildcard src/profiles/*.c)
 REWRITE_SRC := $(wildcard src/rewrite/*.c)
 LIB_SRC    := $(wildcard src/lib/*.c) $(REWRITE_SRC)
 LIB_ASM    := $(wildcard src/lib/*.S)
@@ -96,7 +98,7 @@ $(B)/pic/%.o: %.S $(wildcard include/*.h src/common/*.h src/rewrite/*.h src/lib/
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) -fPIC -c $< -o $@
 
-$(B)/obj/%.o: %.c $(wildcard include/*.h src/common/*.h src/cli/*.h)
+$(B)/obj/%.o: %.c $(wildcard include/*.h src/common/*.h src/profiles/*.h src/cli/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(SAN) $(CFLAGS) -c $< -o $@

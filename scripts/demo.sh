@@ -7,6 +7,9 @@
 # `ctr run --rm` starts a container through the shim and runc.
 #   scripts/demo.sh          containerd + containerd-shim-runc-v2 + runc
 #   scripts/demo.sh crun     crun alone, on a busybox bundle
+#   scripts/demo.sh pod      a Kubernetes pod of two containers through
+#                            containerd's CRI (CNI bridge, a local pause
+#                            image), started as a kubelet does (scripts/cri)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/bundle.sh"
@@ -27,6 +30,27 @@ if [ "${1:-}" = crun ]; then
 	echo
 	cd "$work/bundle"
 	in_cgroup2_ns "$sp" run -o "$work/out" -- crun --root "$work/state" --cgroup-manager=disabled run "$id"
+	exit 0
+fi
+if [ "${1:-}" = pod ]; then
+	"$top/scripts/deps.sh" pod
+	. "$top/scripts/cri-env.sh"
+	work="$top/build/demo-pod"
+	[ -d "$work" ] && cri_stop "$work" 2>/dev/null
+	rm -rf "$work"
+	mkdir -p "$work"
+	trap 'cri_stop "$work" || true' EXIT
+	echo "startpath demo: a private CRI containerd $(containerd --version | awk '{print $3}') under libstartpath.so (in $work),"
+	echo "  CNI bridge + host-local + loopback from /usr/lib/cni, pause and busybox images built here"
+	cri_start "$work" "$lib"
+	echo "  scripts/cri/cri.py: RunPodSandbox, CreateContainer + StartContainer x2, then the teardown"
+	echo
+	cri_client "$work" pod --name demo --containers 2 --logdir "$work/logs" |
+		jq -r '"  pod \(.name): RunPodSandbox \(.run_pod_sandbox_ms | floor) ms, last StartContainer returned at \(.start_ms | floor) ms (client side)"'
+	echo
+	"$sp" report "$work/out" --container demo
+	echo
+	echo "Every call behind this map:  build/bin/startpath report $work/out --container demo --calls"
 	exit 0
 fi
 [ -d "$work" ] && ctrd_stop "$work" 2>/dev/null

@@ -8,7 +8,11 @@
 #          capsh, docker.io (a stripped Go PIE daemon), and the Go sources of
 #          runc and containerd with libseccomp
 #          (t_static_ctr builds a static runc and shim from them)
+#          containernetworking-plugins and python3-grpcio/-grpc-tools
+#          (t_pod: CNI and a CRI client)
 #   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
+#   pod    demo + containernetworking-plugins, python3-grpcio, python3-grpc-tools
+#          (scripts/demo.sh pod)
 #   ci     build + containerd, runc, busybox-static, jq (scripts/ci-coldstart.sh)
 # As root, missing packages are installed (and named); otherwise this stops
 # with the exact apt-get line to run.
@@ -19,10 +23,12 @@ case $profile in
 build) ;;
 test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3 clang libcap2-bin
 	golang-github-opencontainers-runc-dev libseccomp-dev golang-github-containerd-containerd-dev
-	docker.io) ;;
+	docker.io containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
+pod) pkgs+=(crun busybox-static jq util-linux containerd runc containernetworking-plugins
+	python3-grpcio python3-grpc-tools python3-protobuf) ;;
 ci) pkgs+=(busybox-static jq containerd runc) ;;
-*) echo "deps.sh: unknown profile '$profile' (build, test, demo, ci)" >&2; exit 2 ;;
+*) echo "deps.sh: unknown profile '$profile' (build, test, demo, pod, ci)" >&2; exit 2 ;;
 esac
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "startpath: not a Debian system; make sure these are installed: ${pkgs[*]}" >&2

@@ -19,7 +19,7 @@
 #include "stats.h"
 
 #define SP_BENCH_SCHEMA "startpath/bench/v1"
-#define MAX_PHASES 32
+#define MAX_PHASES 160 /* a pod of several containers has ~15 each */
 
 static const char bench_usage[] =
 	"Usage: startpath bench -n N [OPTIONS] -- CMD [ARGS...]\n"
@@ -53,7 +53,7 @@ static const char bench_usage[] =
 	"Compare two result files with: startpath diff BASE.json NEW.json\n";
 
 struct phase_acc {
-	const char *name;
+	char *name;         /* a copy: a pod's phase names live in its map */
 	size_t n, cap;
 	double *v;
 };
@@ -63,9 +63,8 @@ static struct phase_acc *acc_for(struct phase_acc *a, size_t *na, const char *na
 	for (size_t i = 0; i < *na; i++)
 		if (strcmp(a[i].name, name) == 0)
 			return &a[i];
-	if (*na >= MAX_PHASES)
+	if (*na >= MAX_PHASES || !(a[*na].name = strdup(name)))
 		return NULL;
-	a[*na].name = name;
 	return &a[(*na)++];
 }
 
@@ -140,7 +139,7 @@ static void rm_tree(const char *dir)
 }
 
 /* The map of the run's container in dir: the one named id (the template
- * as substituted), else one whose name holds the run's name; with any_one,
+ * as substituted: a container id, or a pod's name), else one whose name holds the run's name; with any_one,
  * else the last map there (the run's own directory holds only its start).
  * 0 (and *found, or -1), or -1. */
 static int map_of(const char *dir, const char *id, const char *name, int any_one, uint64_t ready,
@@ -153,8 +152,10 @@ static int map_of(const char *dir, const char *id, const char *name, int any_one
 					 ready ? ready : ds->ready_ns, maps_out);
 	if (*nmaps_out < 0)
 		return -1;
+	/* A pod: by its name (its sandbox id is the runtime's choice). */
 	for (int i = 0; i < *nmaps_out && *found < 0; i++)
-		if (id && strcmp((*maps_out)[i].container_id, id) == 0)
+		if (id && (strcmp((*maps_out)[i].container_id, id) == 0 ||
+			   strcmp((*maps_out)[i].name, id) == 0))
 			*found = i;
 	for (int i = 0; i < *nmaps_out && *found < 0; i++)
 		if (strstr((*maps_out)[i].container_id, name))
@@ -338,6 +339,7 @@ static void side_report(struct side *sd, cJSON *arr, int titled)
 		printf("%-18s %5zu %11.3f %11.3f %11.3f %11.3f %11.3f %9.3f\n", sd->acc[i].name, s.n,
 		       s.median / 1e6, s.p90 / 1e6, s.p99 / 1e6, s.min / 1e6, s.max / 1e6, s.mad / 1e6);
 		free(sd->acc[i].v);
+		free(sd->acc[i].name);
 		free(sd->rounds[i]);
 	}
 }

@@ -258,15 +258,25 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 	const struct sp_proc *p0 = m->nprocs ? m->procs[0] : NULL;
 	uint64_t seed = hash_str(m->container_id, m->t0), root_id = mix(seed ^ 1);
 	char trace[33], name[200];
-	uint64_t phase_ids[SP_MAP_MAX_PHASES] = { 0 };
+	uint64_t *phase_ids = calloc(m->nphases + 1, sizeof(*phase_ids));
+	uint64_t *scope_ids = calloc(m->nscopes + 1, sizeof(*scope_ids));
 	cJSON *root;
 
+	if (!phase_ids || !scope_ids) {
+		free(phase_ids);
+		free(scope_ids);
+		cJSON_Delete(rs);
+		cJSON_Delete(res);
+		return NULL;
+	}
 	snprintf(trace, sizeof(trace), "%016" PRIx64 "%016" PRIx64, mix(seed) | 1, mix(seed ^ 7));
 	ra = cJSON_AddArrayToObject(res, "attributes");
 	cJSON_AddItemToArray(ra, attr_str("service.name", "startpath"));
 	cJSON_AddItemToArray(ra, attr_str("host.name", host));
 	cJSON_AddItemToArray(ra, attr_str("container.id", m->container_id));
 	cJSON_AddItemToArray(ra, attr_str("container.runtime", m->profile));
+	if (m->name[0])
+		cJSON_AddItemToArray(ra, attr_str("k8s.pod.name", m->name));
 	cJSON_AddItemToObject(rs, "resource", res);
 	ss = cJSON_AddArrayToObject(rs, "scopeSpans");
 	sc = cJSON_CreateObject();
@@ -275,9 +285,27 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 	cJSON_AddStringToObject(scope, "name", "startpath");
 	cJSON_AddStringToObject(scope, "version", STARTPATH_VERSION);
 	spans = cJSON_AddArrayToObject(sc, "spans");
-	snprintf(name, sizeof(name), "container start %s", m->container_id);
+	if (m->nscopes)
+		snprintf(name, sizeof(name), "pod start %s", m->name[0] ? m->name : m->container_id);
+	else
+		snprintf(name, sizeof(name), "container start %s", m->container_id);
 	root = otlp_span(trace, root_id, 0, name, unix_ns(p0, m->t0), unix_ns(p0, m->t1), 0);
 	cJSON_AddItemToArray(spans, root);
+	/* A pod: its sandbox and each container a child span of the pod's. */
+	for (size_t k = 0; k < m->nscopes; k++) {
+		const struct sp_map_scope *sc = &m->scopes[k];
+		cJSON *s;
+
+		scope_ids[k] = mix(seed ^ (0x80 + k));
+		snprintf(name, sizeof(name), "%s %s", k ? "container" : "sandbox", sc->id);
+		s = otlp_span(trace, scope_ids[k], root_id, name, unix_ns(p0, sc->t0),
+			      unix_ns(p0, sc->t1), 0);
+		cJSON_AddItemToArray(cJSON_GetObjectItem(s, "attributes"),
+				     attr_str("container.id", sc->id));
+		cJSON_AddItemToArray(cJSON_GetObjectItem(s, "attributes"),
+				     attr_str("startpath.scope", sc->label));
+		cJSON_AddItemToArray(spans, s);
+	}
 	for (size_t i = 0; i < m->nphases; i++) {
 		const struct sp_map_phase *ph = &m->phases[i];
 		uint64_t parent = root_id;
@@ -286,6 +314,8 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 		if (!ph->seen)
 			continue;
 		phase_ids[i] = mix(seed ^ (0x100 + i));
+		if (ph->scope >= 0 && (size_t)ph->scope < m->nscopes && !ph->section)
+			parent = scope_ids[ph->scope];
 		if (ph->parent)
 			for (size_t k = 0; k < i; k++)
 				if (!m->phases[k].parent && strcmp(m->phases[k].name, ph->parent) == 0)
@@ -334,6 +364,8 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 		cJSON_Delete(args);
 		cJSON_AddItemToArray(spans, s);
 	}
+	free(phase_ids);
+	free(scope_ids);
 	return rs;
 }
 

@@ -67,20 +67,44 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 	for (size_t i = 0; i < m->nphases; i++)
 		if (!m->phases[i].parent && m->phases[i].seen && !m->phases[i].section)
 			last_top = i;
-	fprintf(out, "Start Path Map: container %s (%s), %zu process file%s, %" PRIu64
-		" record%s lost\n", m->container_id, m->profile, m->nprocs,
-		m->nprocs == 1 ? "" : "s", m->lost, m->lost == 1 ? "" : "s");
+	if (m->nscopes)
+		fprintf(out, "Start Path Map: pod %s (sandbox %s), %zu container%s, %zu process "
+			"file%s, %" PRIu64 " record%s lost\n", m->name[0] ? m->name : "(unnamed)",
+			m->container_id, m->nscopes - 1, m->nscopes == 2 ? "" : "s", m->nprocs,
+			m->nprocs == 1 ? "" : "s", m->lost, m->lost == 1 ? "" : "s");
+	else
+		fprintf(out, "Start Path Map: container %s (%s), %zu process file%s, %" PRIu64
+			" record%s lost\n", m->container_id, m->profile, m->nprocs,
+			m->nprocs == 1 ? "" : "s", m->lost, m->lost == 1 ? "" : "s");
 	fprintf(out, "  %-18s %12s %12s %7s  %s\n", "PHASE", "START", "DURATION", "SHARE", "PROCESS");
 	for (size_t i = 0; i < m->nphases; i++) {
 		const struct sp_map_phase *ph = &m->phases[i];
-		char name[40];
+		char name[96];
 		uint64_t dur = ph->t1 - ph->t0;
+		const char *shown = ph->name;
 
 		if (ph->section && (i == 0 || !m->phases[i - 1].section)) {
 			fprintf(out, "  %-18s %12s %12s\n", "total", "", sp_fmt_ms(b, sizeof(b), total));
 			fprintf(out, "  %s (after the start, not in its total):\n", ph->section);
 		}
-		snprintf(name, sizeof(name), "%s%s", ph->parent ? "  " : "", ph->name);
+		/* A pod: a line for the sandbox and each container, their
+		 * phases under it by their own names. */
+		if (ph->scope >= 0 && (size_t)ph->scope < m->nscopes && !ph->section) {
+			const struct sp_map_scope *sc = &m->scopes[ph->scope];
+
+			if (i == 0 || m->phases[i - 1].scope != ph->scope)
+				fprintf(out, "  %s %s %.12s: %s, bottleneck %s\n",
+					ph->scope ? "container" : "sandbox", ph->scope ? sc->label : "(pause)",
+					sc->id,
+					sp_fmt_ms(b, sizeof(b), sc->t1 - sc->t0),
+					sc->bottleneck < 0 ? "-"
+					: strchr(m->phases[sc->bottleneck].name, '/') && ph->scope
+					? strchr(m->phases[sc->bottleneck].name, '/') + 1
+					: m->phases[sc->bottleneck].name);
+			if (ph->scope && strchr(shown, '/'))
+				shown = strchr(shown, '/') + 1;
+		}
+		snprintf(name, sizeof(name), "%s%s", ph->parent ? "  " : "", shown);
 		if (!ph->seen) {
 			fprintf(out, "  %-18s %12s %12s %7s  %s\n", name, "-", "-", "-", "(not seen)");
 			if (!ph->section && ph->why[0])
@@ -155,6 +179,32 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 	}
 	cJSON_AddStringToObject(o, "container_id", m->container_id);
 	cJSON_AddStringToObject(o, "profile", m->profile);
+	if (m->name[0])
+		cJSON_AddStringToObject(o, "name", m->name);
+	else
+		cJSON_AddNullToObject(o, "name");
+	if (m->nscopes) {
+		/* A pod: its sandbox and containers, each with its total and
+		 * bottleneck; each phase names its scope. */
+		cJSON *sa = cJSON_AddArrayToObject(o, "containers");
+
+		for (size_t k = 0; k < m->nscopes; k++) {
+			const struct sp_map_scope *sc = &m->scopes[k];
+			cJSON *c = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(sa, c);
+			cJSON_AddStringToObject(c, "scope", sc->label);
+			cJSON_AddStringToObject(c, "id", sc->id);
+			cJSON_AddStringToObject(c, "kind", k ? "container" : "sandbox");
+			cJSON_AddNumberToObject(c, "start_offset_ns",
+						(double)(sc->t0 > m->t0 ? sc->t0 - m->t0 : 0));
+			cJSON_AddNumberToObject(c, "total_ns", (double)(sc->t1 - sc->t0));
+			if (sc->bottleneck >= 0)
+				cJSON_AddStringToObject(c, "bottleneck", m->phases[sc->bottleneck].name);
+			else
+				cJSON_AddNullToObject(c, "bottleneck");
+		}
+	}
 	sp_json_add_u64(o, "start_ns", m->t0);
 	sp_json_add_u64(o, "end_ns", m->t1);
 	cJSON_AddNumberToObject(o, "total_ns", (double)total);
@@ -176,6 +226,8 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 
 		cJSON_AddItemToArray(phases, p);
 		cJSON_AddStringToObject(p, "name", ph->name);
+		if (ph->scope >= 0 && (size_t)ph->scope < m->nscopes)
+			cJSON_AddStringToObject(p, "scope", m->scopes[ph->scope].label);
 		if (ph->parent)
 			cJSON_AddStringToObject(p, "parent", ph->parent);
 		else
@@ -267,7 +319,8 @@ int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_repo
 		cJSON_AddNumberToObject(root, "lost_records", (double)lost);
 		arr = cJSON_AddArrayToObject(root, "maps");
 		for (int i = 0; i < n; i++) {
-			if (o->container && strcmp(o->container, maps[i].container_id) != 0)
+			if (o->container && strcmp(o->container, maps[i].container_id) != 0 &&
+			    strcmp(o->container, maps[i].name) != 0)
 				continue;
 			cJSON_AddItemToArray(arr, map_json(&maps[i], 1));
 			shown++;
@@ -295,7 +348,8 @@ int sp_report_print(FILE *out, const struct sp_dataset *ds, const struct sp_repo
 		}
 	} else {
 		for (int i = 0; i < n; i++) {
-			if (o->container && strcmp(o->container, maps[i].container_id) != 0)
+			if (o->container && strcmp(o->container, maps[i].container_id) != 0 &&
+			    strcmp(o->container, maps[i].name) != 0)
 				continue;
 			if (shown++)
 				fputc('\n', out);

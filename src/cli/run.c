@@ -53,7 +53,7 @@ static const char report_usage[] =
 	"Start Path Map per container start found.\n"
 	"\n"
 	"  -f, --format FMT    table (default) or json (schema startpath/report/v1)\n"
-	"  -c, --container ID  only the start of container ID\n"
+	"  -c, --container ID  only the start of container ID (or of the pod of that name)\n"
 	"  -C, --calls         list the recorded calls under each phase\n"
 	"  -h, --help          this text\n";
 

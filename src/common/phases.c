@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * phases.c - the phase rule table and the code that applies it.
+ * phases.c - the code that applies a profile's phase rules (src/profiles).
  *
  * A top-level phase starts at its start anchor and ends at its end anchor if
  * it has one, else where the next phase starts.  FIRST anchors are searched
@@ -27,110 +27,6 @@
 
 #define NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | \
 		  CLONE_NEWNET | CLONE_NEWUSER | CLONE_NEWCGROUP | 0x80 /* NEWTIME */)
-
-#define CALL(r, c, k, cond_, pick_, edge_) \
-	{ SP_AK_CALL, r, c, k, cond_, pick_, edge_ }
-#define LOAD(r) { SP_AK_LOAD, r, 0, 0, SP_COND_ANY, SP_FIRST, SP_AT_START }
-#define PEXIT_LAST(r) { SP_AK_PEXIT, r, 0, 0, SP_COND_ANY, SP_LAST, SP_AT_START }
-#define PEXIT_FIRST(r) { SP_AK_PEXIT, r, 0, 0, SP_COND_ANY, SP_FIRST, SP_AT_START }
-#define NOEND { SP_AK_NONE, NULL, 0, 0, SP_COND_ANY, SP_FIRST, SP_AT_START }
-
-const struct sp_phase_rule sp_phase_rules[] = {
-	/* crun run / crun create+start: one C process and its clone child. */
-	{ "crun", "runtime_create", NULL, NULL, LOAD("crun"), NOEND,
-	  "crun starts: config, state dir, its own re-exec" },
-	{ "crun", "namespace_setup", NULL, NULL,
-	  CALL("crun", SP_CLS_CLONE | SP_CLS_NS, SP_C_NONE, SP_COND_NS, SP_FIRST, SP_AT_START),
-	  NOEND, "first clone/unshare with CLONE_NEW* flags" },
-	{ "crun", "rootfs_setup", NULL, NULL,
-	  CALL("crun", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
-	  "first mount after the namespaces exist" },
-	{ "crun", "pivot_root", "rootfs_setup", NULL,
-	  CALL("crun", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_START),
-	  CALL("crun", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_END),
-	  "the pivot_root call" },
-	{ "crun", "task_start", NULL, NULL,
-	  CALL("crun", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_LAST, SP_AT_END), NOEND,
-	  "end of the last mount before the entrypoint's exec" },
-	{ "crun", "process_exec", NULL, NULL,
-	  CALL("crun", SP_CLS_EXEC, SP_C_NONE, SP_COND_CONTAINED, SP_FIRST, SP_AT_START),
-	  PEXIT_LAST("crun"),
-	  "the entrypoint's execve, until the runtime exits (or a ready mark)" },
-
-	/* runc driven directly: `runc run`, or `runc create` then `runc start`
-	 * (scripts, podman/conmon).  The same names as below the shim. */
-	{ "runc", "runtime_create", NULL, NULL, LOAD("runc:create|runc:run"), NOEND,
-	  "`runc create` or `runc run` starts: config, state, cgroups" },
-	{ "runc", "runtime_init", NULL, NULL,
-	  CALL("runc:create|runc:run", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START),
-	  NOEND, "its clone of `runc init` (/proc/self/exe)" },
-	{ "runc", "namespace_setup", NULL, NULL,
-	  CALL("runc:init", SP_CLS_CLONE | SP_CLS_NS, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START),
-	  NOEND, "runc init's nsexec: first clone/unshare/setns" },
-	{ "runc", "rootfs_setup", NULL, NULL,
-	  CALL("runc:init", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
-	  "runc init's first mount in the new namespaces" },
-	{ "runc", "pivot_root", "rootfs_setup", NULL,
-	  CALL("runc:init", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_START),
-	  CALL("runc:init", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_END),
-	  "the pivot_root call" },
-	{ "runc", "task_start", NULL, NULL,
-	  CALL("runc:init", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_LAST, SP_AT_END), NOEND,
-	  "end of runc init's last mount: create returns, `runc start` (run starts it itself)" },
-	{ "runc", "process_exec", NULL, NULL,
-	  CALL("runc:init", SP_CLS_EXEC, SP_C_NONE, SP_COND_CONTAINED, SP_FIRST, SP_AT_START),
-	  PEXIT_LAST("runc:run|runc:start"),
-	  "runc init's exec of the entrypoint, until `runc run` exits with the container, or "
-	  "`runc start` returns (or a ready mark)" },
-	{ "runc", "runtime_delete", NULL, "teardown",
-	  LOAD("runc:delete"), PEXIT_FIRST("runc:delete"), "`runc delete`, start to exit" },
-
-	/* containerd (1.6+), containerd-shim-runc-v2 and runc. */
-	{ "containerd", "snapshot_prepare", NULL, NULL,
-	  CALL("containerd", SP_CLS_DIR, SP_C_MKDIRAT, SP_COND_ANY, SP_FIRST, SP_AT_START),
-	  CALL("containerd", SP_CLS_DIR, SP_C_RENAMEAT, SP_COND_ANY, SP_FIRST, SP_AT_END),
-	  "containerd's mkdirat of the snapshot's new-NNN directory, until its rename" },
-	{ "containerd", "task_create", NULL, NULL,
-	  CALL("containerd", SP_CLS_DIR, SP_C_RENAMEAT, SP_COND_ANY, SP_FIRST, SP_AT_END), NOEND,
-	  "containerd after the snapshot: container record, task bundle, until the shim starts" },
-	{ "containerd", "shim_start", NULL, NULL,
-	  CALL("containerd", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
-	  "containerd's clone of `containerd-shim-runc-v2 ... -id ID start`" },
-	{ "containerd", "snapshot_mount", NULL, NULL,
-	  CALL("shim", SP_CLS_MOUNT, SP_C_MOUNT, SP_COND_OVERLAY, SP_FIRST, SP_AT_START),
-	  CALL("shim", SP_CLS_MOUNT, SP_C_MOUNT, SP_COND_OVERLAY, SP_FIRST, SP_AT_END),
-	  "the shim's overlay mount of the rootfs, until it returns" },
-	{ "containerd", "runtime_create", NULL, NULL,
-	  CALL("shim", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
-	  "the shim's clone of `runc create`" },
-	{ "containerd", "runtime_init", NULL, NULL,
-	  CALL("runc:create", SP_CLS_CLONE, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
-	  "runc create's clone of `runc init` (/proc/self/exe)" },
-	{ "containerd", "namespace_setup", NULL, NULL,
-	  CALL("runc:init", SP_CLS_CLONE | SP_CLS_NS, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START),
-	  NOEND, "runc init's nsexec: first clone/unshare/setns" },
-	{ "containerd", "rootfs_setup", NULL, NULL,
-	  CALL("runc:init", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_FIRST, SP_AT_START), NOEND,
-	  "runc init's first mount in the new namespaces" },
-	{ "containerd", "pivot_root", "rootfs_setup", NULL,
-	  CALL("runc:init", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_START),
-	  CALL("runc:init", SP_CLS_MOUNT, SP_C_PIVOT_ROOT, SP_COND_ANY, SP_FIRST, SP_AT_END),
-	  "the pivot_root call" },
-	{ "containerd", "task_start", NULL, NULL,
-	  CALL("runc:init", SP_CLS_MOUNT, SP_C_NONE, SP_COND_ANY, SP_LAST, SP_AT_END), NOEND,
-	  "end of runc init's last mount: runc create returns, `runc start`" },
-	{ "containerd", "process_exec", NULL, NULL,
-	  CALL("runc:init", SP_CLS_EXEC, SP_C_NONE, SP_COND_CONTAINED, SP_FIRST, SP_AT_START),
-	  { SP_AK_LOAD, "runc:delete", 0, 0, SP_COND_ANY, SP_FIRST, SP_AT_START },
-	  "runc init's exec of the entrypoint, until `runc delete` (or a ready mark)" },
-	{ "containerd", "runtime_delete", NULL, "teardown",
-	  LOAD("runc:delete"), PEXIT_FIRST("runc:delete"), "`runc delete`, start to exit" },
-	{ "containerd", "snapshot_unmount", NULL, "teardown",
-	  CALL("shim", SP_CLS_MOUNT, SP_C_UMOUNT2, SP_COND_OK, SP_FIRST, SP_AT_START),
-	  CALL("shim", SP_CLS_MOUNT, SP_C_UMOUNT2, SP_COND_OK, SP_FIRST, SP_AT_END),
-	  "the shim's umount2 of the rootfs" },
-};
-const size_t sp_phase_nrules = sizeof(sp_phase_rules) / sizeof(sp_phase_rules[0]);
 
 /* "<...>/io.containerd.runtime.v2.task/<ns>/<id>[/...]" -> id (in buf). */
 static const char *task_dir_id(const char *path, char *buf, size_t len)
@@ -171,8 +67,55 @@ static const char *snapshot_id(const char *path, char *buf, size_t len)
 	return buf;
 }
 
-/* The container whose shim mounted snapshot `sid` (its overlay upper dir). */
-static const char *snapshot_owner(const char *sid, const struct sp_proc *procs, size_t n)
+/* ".../io.containerd.grpc.v1.cri/{sandboxes,containers}/<id>[/...]" -> id;
+ * *sandbox set for a sandbox's. */
+static const char *cri_dir_id(const char *path, char *buf, size_t len, int *sandbox)
+{
+	const char *p = path ? strstr(path, "/io.containerd.grpc.v1.cri/") : NULL;
+	size_t n;
+
+	if (!p)
+		return NULL;
+	p += 27;
+	if (strncmp(p, "sandboxes/", 10) == 0)
+		p += 10, *sandbox = 1;
+	else if (strncmp(p, "containers/", 11) == 0)
+		p += 11, *sandbox = 0;
+	else
+		return NULL;
+	n = strcspn(p, "/");
+	if (!n || n >= len)
+		return NULL;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int is_rename(unsigned call)
+{
+	return call == SP_C_RENAMEAT || call == SP_C_RENAME || call == SP_C_RENAMEAT2;
+}
+
+static int is_umount(unsigned call)
+{
+	return call == SP_C_UMOUNT2 || call == SP_C_UMOUNT;
+}
+
+/* The process whose spans hold s. */
+static const struct sp_proc *owner_proc(const struct sp_span *s, const struct sp_proc *procs,
+					size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s >= procs[i].spans && s < procs[i].spans + procs[i].nspans)
+			return &procs[i];
+	return NULL;
+}
+
+/* The container whose rootfs was mounted from snapshot `sid` (an overlay
+ * upper dir in it): the task directory of the mount's target, else the
+ * mounting shim's -id. */
+static const char *snapshot_owner(const char *sid, const struct sp_proc *procs, size_t n,
+				  char *out, size_t outlen)
 {
 	char buf[64];
 
@@ -185,30 +128,81 @@ static const char *snapshot_owner(const char *sid, const struct sp_proc *procs, 
 
 			if (s->call == SP_C_MOUNT && up && *up &&
 			    snapshot_id(up, buf, sizeof(buf)) && strcmp(buf, sid) == 0)
-				return sp_proc_container_id(&procs[i]);
+				return task_dir_id(s->nstr > 1 ? s->strs[1] : NULL, out, outlen)
+					       ? out : sp_proc_container_id(&procs[i]);
 		}
 	}
 	return NULL;
 }
 
-/* The shim that pid became at or after t (a clone's child, an exec in a
+/* The sandbox whose CNI plugins were given network namespace `path`. */
+static const char *netns_owner(const char *path, const struct sp_proc *procs, size_t n)
+{
+	for (size_t i = 0; path && i < n; i++) {
+		const char *ns = sp_proc_env(&procs[i], "CNI_NETNS");
+
+		if (ns && strcmp(ns, path) == 0)
+			return sp_proc_container_id(&procs[i]);
+	}
+	return NULL;
+}
+
+/* The network namespace path of a mount (target) or umount (path), if it
+ * is one that keeps a pod's namespace (".../netns/<name>"). */
+static const char *netns_path(const struct sp_span *s)
+{
+	const char *t = s->call == SP_C_MOUNT ? (s->nstr > 1 ? s->strs[1] : NULL)
+			: is_umount(s->call) ? (s->nstr > 0 ? s->strs[0] : NULL) : NULL;
+
+	return t && strstr(t, "/netns/") ? t : NULL;
+}
+
+/* The process that pid became at or after t (a clone's child, an exec in a
  * vfork child): the one with that host pid loaded first from t on, within
  * a minute.  Pids are reused: a directory that keeps many starts holds
  * older processes with the same pid, and a lookup by pid alone finds them. */
-static const char *shim_with_pid(int pid, uint64_t t, const struct sp_proc *procs, size_t n)
+static const struct sp_proc *proc_with_pid(int pid, uint64_t t, const struct sp_proc *procs,
+					   size_t n)
 {
 	const struct sp_proc *best = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct sp_proc *p = &procs[i];
 
-		if (p->host_pid != pid || strncmp(sp_proc_role(p), "shim", 4) != 0 ||
-		    p->t_load_ns < t || p->t_load_ns - t > 60000000000ULL)
+		if (p->host_pid != pid || p->forked || p->t_load_ns < t ||
+		    p->t_load_ns - t > 60000000000ULL)
 			continue;
 		if (!best || p->t_load_ns < best->t_load_ns)
 			best = p;
 	}
-	return best ? sp_proc_container_id(best) : NULL;
+	return best;
+}
+
+static const char *cid_of_pid(int pid, uint64_t t, const struct sp_proc *procs, size_t n)
+{
+	const struct sp_proc *p = proc_with_pid(pid, t, procs, n);
+
+	return p ? sp_proc_container_id(p) : NULL;
+}
+
+/* containerd makes a pod's network namespace on one thread: unshare, the
+ * bind mount that keeps it, setns back.  The namespace mount of thread tid
+ * nearest to t (within 50 ms, after it if after). */
+static const struct sp_span *netns_mount_near(const struct sp_proc *p, int tid, uint64_t t,
+					      int after)
+{
+	const struct sp_span *best = NULL;
+
+	for (size_t k = 0; k < p->nspans; k++) {
+		const struct sp_span *m = &p->spans[k];
+
+		if (m->tid != tid || m->call != SP_C_MOUNT || !netns_path(m))
+			continue;
+		if (after ? (m->t0 >= t && m->t0 - t < 50000000 && (!best || m->t0 < best->t0))
+			  : (m->t1 <= t && t - m->t1 < 50000000 && (!best || m->t1 > best->t1)))
+			best = m;
+	}
+	return best;
 }
 
 const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc *procs,
@@ -218,37 +212,61 @@ const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc
 	char sid[64];
 	const char *a = s->nstr > 0 ? s->strs[0] : NULL, *b = s->nstr > 1 ? s->strs[1] : NULL;
 	const char *id;
+	const struct sp_proc *p;
+	int sandbox;
 
 	if (sp_call_info(s->call)->cls & SP_CLS_CLONE)
-		return s->ret_arg ? shim_with_pid((int)s->ret_arg, s->t0, procs, nprocs) : NULL;
+		return s->ret_arg ? cid_of_pid((int)s->ret_arg, s->t0, procs, nprocs) : NULL;
 	if (sp_call_info(s->call)->cls & SP_CLS_EXEC)
-		return shim_with_pid(s->pid, s->t0, procs, nprocs); /* in the vfork child */
-	if ((id = task_dir_id(a, buf, sizeof(buf))) || (id = task_dir_id(b, buf, sizeof(buf))))
+		return cid_of_pid(s->pid, s->t0, procs, nprocs); /* in the vfork child */
+	if ((id = task_dir_id(a, buf, sizeof(buf))) || (id = task_dir_id(b, buf, sizeof(buf))) ||
+	    (id = cri_dir_id(a, buf, sizeof(buf), &sandbox)) ||
+	    (id = cri_dir_id(b, buf, sizeof(buf), &sandbox)))
 		return id;
-	if (s->call == SP_C_RENAMEAT || s->call == SP_C_RENAME || s->call == SP_C_RENAMEAT2) {
+	if (netns_path(s))
+		return netns_owner(netns_path(s), procs, nprocs);
+	if ((s->call == SP_C_UNSHARE && (s->arg[0] & CLONE_NEWNET)) ||
+	    (s->call == SP_C_SETNS && s->arg[1] == CLONE_NEWNET)) {
+		const struct sp_span *m;
+
+		p = owner_proc(s, procs, nprocs);
+		m = p ? netns_mount_near(p, s->tid, s->call == SP_C_UNSHARE ? s->t1 : s->t0,
+					 s->call == SP_C_UNSHARE) : NULL;
+		return m ? netns_owner(netns_path(m), procs, nprocs) : NULL;
+	}
+	if (s->call == SP_C_MOUNT && s->nstr > 4 && snapshot_id(s->strs[4], sid, sizeof(sid)))
+		return snapshot_owner(sid, procs, nprocs, buf, sizeof(buf)); /* a temporary mount */
+	if (is_umount(s->call) && a && (p = owner_proc(s, procs, nprocs))) {
+		/* What was mounted there last before. */
+		const struct sp_span *m = NULL;
+
+		for (size_t k = 0; k < p->nspans; k++)
+			if (p->spans[k].call == SP_C_MOUNT && p->spans[k].nstr > 1 &&
+			    p->spans[k].strs[1] && strcmp(p->spans[k].strs[1], a) == 0 &&
+			    p->spans[k].t0 <= s->t0)
+				m = &p->spans[k];
+		return m ? sp_containerd_call_cid(m, procs, nprocs) : NULL;
+	}
+	if (is_rename(s->call)) {
 		/* new-NNN -> <sid>: the snapshot's final name */
 		if (b && snapshot_id(b, sid, sizeof(sid)))
-			return snapshot_owner(sid, procs, nprocs);
+			return snapshot_owner(sid, procs, nprocs, buf, sizeof(buf));
 	}
 	if (s->call == SP_C_MKDIRAT || s->call == SP_C_MKDIR) {
-		const struct sp_proc *p = NULL;
 		char tmp[64];
 
 		/* new-NNN: find its rename to learn the snapshot id. */
 		if (!a || !snapshot_id(a, tmp, sizeof(tmp)) || strncmp(tmp, "new-", 4) != 0)
 			return NULL;
-		for (size_t i = 0; i < nprocs && !p; i++)
-			if (s >= procs[i].spans && s < procs[i].spans + procs[i].nspans)
-				p = &procs[i];
+		p = owner_proc(s, procs, nprocs);
 		for (size_t k = 0; p && k < p->nspans; k++) {
 			const struct sp_span *r = &p->spans[k];
 			char from[64];
 
-			if ((r->call == SP_C_RENAMEAT || r->call == SP_C_RENAME ||
-			     r->call == SP_C_RENAMEAT2) && r->nstr > 1 &&
+			if (is_rename(r->call) && r->nstr > 1 &&
 			    snapshot_id(r->strs[0], from, sizeof(from)) && strcmp(from, tmp) == 0 &&
 			    snapshot_id(r->strs[1], sid, sizeof(sid)))
-				return snapshot_owner(sid, procs, nprocs);
+				return snapshot_owner(sid, procs, nprocs, buf, sizeof(buf));
 		}
 	}
 	return NULL;
@@ -306,6 +324,14 @@ static int matches(const struct sp_anchor *a, const struct ev *e)
 		return 0;
 	if (a->cls && !(sp_call_info(s->call)->cls & a->cls))
 		return 0;
+	if (a->path) {
+		unsigned k = 0;
+
+		while (k < s->nstr && !(s->strs[k] && strstr(s->strs[k], a->path)))
+			k++;
+		if (k == s->nstr)
+			return 0;
+	}
 	switch (a->cond) {
 	case SP_COND_NS:
 		if (s->call == SP_C_SETNS)
@@ -377,8 +403,9 @@ static void anchor_words(const struct sp_anchor *a, char *buf, size_t len)
 		snprintf(buf, len, "a %s process to exit", role);
 		break;
 	default:
-		snprintf(buf, len, "%s's %s %s call%s", role, pick,
+		snprintf(buf, len, "%s's %s %s call%s%s%s", role, pick,
 			 a->call ? sp_call_info(a->call)->name : class_name(a->cls),
+			 a->path ? " on a path with " : "", a->path ? a->path : "",
 			 a->cond == SP_COND_NS ? " making namespaces"
 			 : a->cond == SP_COND_CONTAINED ? " after the pivot"
 			 : a->cond == SP_COND_OVERLAY ? " (overlay)"
@@ -444,28 +471,47 @@ static int add_proc(struct sp_map *m, const struct sp_proc *p)
 	return 0;
 }
 
+#define MAX_TOP 32
+
+/* Room for n more phases in m. */
+static int phases_room(struct sp_map *m, size_t n)
+{
+	struct sp_map_phase *g;
+
+	if (m->nphases + n <= m->capphases)
+		return 0;
+	g = realloc(m->phases, (m->nphases + n + 8) * sizeof(*g));
+	if (!g)
+		return -1;
+	memset(g + m->capphases, 0, (m->nphases + n + 8 - m->capphases) * sizeof(*g));
+	m->phases = g;
+	m->capphases = m->nphases + n + 8;
+	return 0;
+}
+
 /* Build m from its events (sorted here).  m->procs must be allocated. */
 static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint64_t end_hint,
 			   uint64_t ready, struct sp_map *m)
 {
-	const struct sp_phase_rule *top[SP_MAP_MAX_PHASES];
-	const struct ev *hit[SP_MAP_MAX_PHASES] = { 0 };
+	const struct sp_profile *prof = sp_profile_by_name(profile);
+	const struct sp_phase_rule *top[MAX_TOP];
+	const struct ev *hit[MAX_TOP] = { 0 };
 	size_t ntop = 0;
 	uint64_t lo = 0;
 
 	m->profile = profile;
 	qsort(evs, nev, sizeof(*evs), ev_cmp);
 	m->calls = malloc((nev ? nev : 1) * sizeof(*m->calls));
-	if (!m->calls)
+	if (!m->calls || !prof || phases_room(m, prof->nrules) < 0)
 		return -1;
 	for (size_t i = 0; i < nev; i++) {
 		if (evs[i].kind == SP_AK_CALL)
 			m->calls[m->ncalls++] = (struct sp_map_call){ evs[i].proc, evs[i].span };
 		add_proc(m, evs[i].proc);
 	}
-	for (size_t r = 0; r < sp_phase_nrules && ntop < SP_MAP_MAX_PHASES; r++)
-		if (strcmp(sp_phase_rules[r].profile, profile) == 0 && !sp_phase_rules[r].parent)
-			top[ntop++] = &sp_phase_rules[r];
+	for (size_t r = 0; r < prof->nrules && ntop < MAX_TOP; r++)
+		if (!prof->rules[r].parent)
+			top[ntop++] = &prof->rules[r];
 	/* FIRST anchors, forward (teardown phases from the start's end). */
 	for (size_t i = 0; i < ntop; i++) {
 		if (top[i]->start.pick != SP_FIRST)
@@ -495,6 +541,7 @@ static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint
 	for (size_t i = 0; i < ntop; i++) {
 		struct sp_map_phase *ph = &m->phases[m->nphases++];
 
+		ph->scope = -1;
 		ph->name = top[i]->phase;
 		ph->section = top[i]->section;
 		ph->seen = hit[i] != NULL;
@@ -551,16 +598,14 @@ static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint
 			b->bottleneck = 1;
 	}
 	/* Sub-spans, placed right after their parent. */
-	for (size_t r = 0; r < sp_phase_nrules; r++) {
-		const struct sp_phase_rule *rule = &sp_phase_rules[r];
+	for (size_t r = 0; r < prof->nrules; r++) {
+		const struct sp_phase_rule *rule = &prof->rules[r];
 		struct sp_map_phase *ph, *par = NULL;
 		const struct ev *s = NULL, *e = NULL;
 		size_t at = 0;
 
-		if (strcmp(rule->profile, profile) != 0 || !rule->parent)
+		if (!rule->parent)
 			continue;
-		if (m->nphases >= SP_MAP_MAX_PHASES)
-			break;
 		for (size_t i = 0; i < m->nphases; i++)
 			if (!m->phases[i].parent && strcmp(m->phases[i].name, rule->parent) == 0)
 				at = i + 1;
@@ -572,6 +617,7 @@ static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint
 		m->nphases++;
 		ph = &m->phases[at];
 		memset(ph, 0, sizeof(*ph));
+		ph->scope = -1;
 		ph->name = rule->phase;
 		ph->parent = rule->parent;
 		par = &m->phases[at - 1];
@@ -700,6 +746,325 @@ static const char *profile_for(const struct sp_proc *procs, size_t n, const char
 	return shim ? "containerd" : crun ? "crun" : runc ? "runc" : NULL;
 }
 
+/* containerd and a shim serve several containers (a pod's shim, all of the
+ * pod's): their calls are placed one by one. */
+static int is_service(const struct sp_proc *p)
+{
+	const char *role = sp_proc_role(p);
+
+	return strcmp(role, "containerd") == 0 || strcmp(role, "shim") == 0;
+}
+
+/* The pod of container `want`: the id of the shim that ran its `runc
+ * create`, when that is another container's (the sandbox's); else NULL. */
+static const char *pod_of(const struct sp_proc *procs, size_t n, const char **cid,
+			  const char *want)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_proc *par;
+
+		if (!cid[i] || strcmp(cid[i], want) != 0 ||
+		    strcmp(sp_proc_role(&procs[i]), "runc:create") != 0)
+			continue;
+		par = sp_proc_parent(procs, n, &procs[i]);
+		if (par && strcmp(sp_proc_role(par), "shim") == 0 && cid[par - procs] &&
+		    strcmp(cid[par - procs], want) != 0)
+			return cid[par - procs];
+	}
+	return NULL;
+}
+
+/* Is `want` a pod's sandbox: CNI plugins were run for it, containerd made
+ * its CRI sandbox directory, or it has containers? */
+static int is_sandbox(const struct sp_proc *procs, size_t n, const char **cid, const char *want,
+		      const char **pod)
+{
+	char buf[128];
+	int sb;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(sp_proc_role(&procs[i]), "cni:", 4) == 0 && cid[i] &&
+		    strcmp(cid[i], want) == 0)
+			return 1;
+		if (pod[i] && strcmp(pod[i], want) == 0)
+			return 1;
+		if (strcmp(sp_proc_role(&procs[i]), "containerd") != 0)
+			continue;
+		for (size_t k = 0; k < procs[i].nspans; k++) {
+			const struct sp_span *s = &procs[i].spans[k];
+
+			if (s->call == SP_C_MKDIRAT && s->nstr &&
+			    cri_dir_id(s->strs[0], buf, sizeof(buf), &sb) && sb &&
+			    strcmp(buf, want) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- pods: the sandbox's map and its containers' as one ---- */
+
+/* Bump storage for composed phase names. */
+struct arena {
+	char *buf;
+	size_t used, cap;
+};
+
+static const char *arena_fmt(struct arena *a, const char *pre, const char *name)
+{
+	int n;
+
+	if (!name)
+		return NULL;
+	n = snprintf(a->buf + a->used, a->cap - a->used, "%s%s", pre, name);
+	if (n < 0 || (size_t)n >= a->cap - a->used)
+		return name;
+	a->used += (size_t)n + 1;
+	return a->buf + a->used - n - 1;
+}
+
+static int proc_load_cmp(const void *x, const void *y)
+{
+	const struct sp_proc *a = *(const struct sp_proc *const *)x;
+	const struct sp_proc *b = *(const struct sp_proc *const *)y;
+
+	return a->t_load_ns < b->t_load_ns ? -1 : a->t_load_ns > b->t_load_ns;
+}
+
+static int call_cmp(const void *x, const void *y)
+{
+	const struct sp_map_call *a = x, *b = y;
+
+	return a->span->t0 < b->span->t0 ? -1 : a->span->t0 > b->span->t0;
+}
+
+/* Append phase ph (of scope sc, names prefixed with pre) to out. */
+static void put_phase(struct sp_map *out, const struct sp_map_phase *ph, int sc, const char *pre,
+		      struct arena *ar)
+{
+	struct sp_map_phase *d = &out->phases[out->nphases++];
+
+	*d = *ph;
+	d->scope = sc;
+	d->bottleneck = 0;
+	d->name = arena_fmt(ar, pre, ph->name);
+	d->parent = ph->parent ? arena_fmt(ar, pre, ph->parent) : NULL;
+}
+
+/* The CNI plugins of the sandbox, each a sub-span of cni_add: "bridge(eth0)",
+ * from its start to its exit.  (Not of cni_del: StopPodSandbox and
+ * RemovePodSandbox each run them, the same names twice.) */
+static void put_cni(struct sp_map *out, const struct sp_map *sb, const char *phase,
+		    const char *role, struct arena *ar)
+{
+	const struct sp_proc *list[64];
+	size_t n = 0;
+	const struct sp_map_phase *par = NULL;
+
+	for (size_t i = 0; i < out->nphases; i++)
+		if (out->phases[i].scope == 0 && strcmp(out->phases[i].name, phase) == 0)
+			par = &out->phases[i];
+	if (!par || !par->seen)
+		return;
+	for (size_t i = 0; i < sb->nprocs && n < 64; i++)
+		if (strcmp(sp_proc_role(sb->procs[i]), role) == 0 && !sb->procs[i]->forked)
+			list[n++] = sb->procs[i];
+	qsort(list, n, sizeof(list[0]), proc_load_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct sp_map_phase *d = &out->phases[out->nphases++];
+		const char *ifn = sp_proc_env(list[i], "CNI_IFNAME");
+		char name[96];
+
+		memset(d, 0, sizeof(*d));
+		snprintf(name, sizeof(name), "%s(%s)", sp_proc_comm(list[i]), ifn ? ifn : "");
+		d->name = arena_fmt(ar, "", name);
+		d->parent = par->name;
+		d->section = par->section;
+		d->scope = 0;
+		d->seen = 1;
+		d->t0 = list[i]->t_load_ns;
+		d->t1 = list[i]->exited && list[i]->t_exit_ns > d->t0 ? list[i]->t_exit_ns : d->t0;
+		d->proc = list[i];
+	}
+}
+
+/* The pod's name, from its CNI plugins' K8S_POD_NAME (CNI_ARGS). */
+static void pod_name(const struct sp_map *sb, char *out, size_t len)
+{
+	for (size_t i = 0; i < sb->nprocs; i++) {
+		const char *a = sp_proc_env(sb->procs[i], "CNI_ARGS"), *p;
+
+		if (a && (p = strstr(a, "K8S_POD_NAME="))) {
+			p += 13;
+			snprintf(out, len, "%.*s", (int)strcspn(p, ";"), p);
+			return;
+		}
+	}
+}
+
+/* Make sb (a "pod" map) the map of the whole pod: its phases, then each
+ * container's (c[0..nc), by start) as "cN/<phase>", the teardowns last. */
+static int pod_merge(struct sp_map *sb, struct sp_map **c, size_t nc)
+{
+	struct sp_map out = { 0 };
+	struct arena ar = { 0 };
+	size_t nph = sb->nphases + 128, ncalls = sb->ncalls;
+	struct sp_map *all[1 + 64];
+	size_t nall = 1;
+
+	all[0] = sb;
+	for (size_t i = 0; i < nc && nall < 65; i++)
+		all[nall++] = c[i];
+	for (size_t i = 1; i < nall; i++) {
+		nph += all[i]->nphases;
+		ncalls += all[i]->ncalls;
+	}
+	out.phases = calloc(nph, sizeof(*out.phases));
+	out.capphases = nph;
+	out.scopes = calloc(nall, sizeof(*out.scopes));
+	ar.cap = nph * 2 * 64;
+	ar.buf = malloc(ar.cap);
+	out.calls = malloc((ncalls ? ncalls : 1) * sizeof(*out.calls));
+	if (!out.phases || !out.scopes || !ar.buf || !out.calls) {
+		free(out.phases);
+		free(out.scopes);
+		free(ar.buf);
+		free(out.calls);
+		return -1;
+	}
+	for (int pass = 0; pass < 2; pass++) /* the start, then the teardown */
+		for (size_t k = 0; k < nall; k++) {
+			char pre[24] = "";
+
+			if (k)
+				snprintf(pre, sizeof(pre), "c%zu/", k);
+			for (size_t i = 0; i < all[k]->nphases; i++)
+				if (!all[k]->phases[i].section == !pass)
+					put_phase(&out, &all[k]->phases[i], (int)k, pre, &ar);
+			if (k == 0 && !pass)
+				put_cni(&out, sb, "cni_add", "cni:add", &ar);
+		}
+	/* Sub-spans follow their parent: the CNI plugins were appended after
+	 * the sandbox's other phases; move each right after its parent's group. */
+	for (size_t i = 0; i < out.nphases; i++) {
+		struct sp_map_phase ph = out.phases[i];
+		size_t at = 0;
+
+		if (!ph.parent || ph.proc == NULL || ph.span)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (!out.phases[k].parent && out.phases[k].name == ph.parent)
+				at = k + 1;
+		if (!at)
+			continue;
+		while (at < i && out.phases[at].parent)
+			at++;
+		if (at == i)
+			continue;
+		memmove(&out.phases[at + 1], &out.phases[at], (i - at) * sizeof(ph));
+		out.phases[at] = ph;
+	}
+	for (size_t k = 0; k < nall; k++) {
+		struct sp_map_scope *sc = &out.scopes[k];
+		int best = -1;
+
+		snprintf(sc->label, sizeof(sc->label), k ? "c%zu" : "sandbox", k);
+		snprintf(sc->id, sizeof(sc->id), "%s", all[k]->container_id);
+		sc->t0 = all[k]->t0;
+		sc->t1 = all[k]->t1;
+		for (size_t i = 0; i < out.nphases; i++) {
+			const struct sp_map_phase *ph = &out.phases[i];
+
+			if (ph->scope == (int)k && ph->seen && !ph->parent && !ph->section &&
+			    (best < 0 || ph->t1 - ph->t0 > out.phases[best].t1 - out.phases[best].t0))
+				best = (int)i;
+		}
+		sc->bottleneck = best;
+		if (sc->t0 && (!out.t0 || sc->t0 < out.t0))
+			out.t0 = sc->t0;
+		if (sc->t1 > out.t1)
+			out.t1 = sc->t1;
+		out.lost += k ? all[k]->lost : 0;
+		out.nmissing += all[k]->nmissing;
+		for (size_t i = 0; i < all[k]->ncalls; i++)
+			out.calls[out.ncalls++] = all[k]->calls[i];
+		for (size_t i = 0; k && i < all[k]->nprocs; i++) {
+			size_t q = 0;
+
+			while (q < sb->nprocs && sb->procs[q] != all[k]->procs[i])
+				q++;
+			if (q == sb->nprocs)
+				sb->procs[sb->nprocs++] = all[k]->procs[i];
+		}
+	}
+	{
+		int best = -1;
+
+		for (size_t i = 0; i < out.nphases; i++) {
+			const struct sp_map_phase *ph = &out.phases[i];
+
+			if (ph->seen && !ph->parent && !ph->section &&
+			    (best < 0 || ph->t1 - ph->t0 > out.phases[best].t1 - out.phases[best].t0))
+				best = (int)i;
+		}
+		if (best >= 0)
+			out.phases[best].bottleneck = 1;
+	}
+	qsort(out.calls, out.ncalls, sizeof(*out.calls), call_cmp);
+	out.nscopes = nall;
+	out.names = ar.buf;
+	out.lost += sb->lost;
+	out.procs = sb->procs;
+	out.nprocs = sb->nprocs;
+	out.profile = sb->profile;
+	out.ready_ns = sb->ready_ns;
+	memcpy(out.container_id, sb->container_id, sizeof(out.container_id));
+	pod_name(sb, out.name, sizeof(out.name));
+	free(sb->phases);
+	free(sb->calls);
+	*sb = out;
+	return 0;
+}
+
+/* Each "pod" map takes in its containers' maps (removed from maps). */
+static int pods_merge(struct sp_map *maps, int *nmaps, const char **mpod)
+{
+	for (int i = 0; i < *nmaps; i++) {
+		struct sp_map *c[64];
+		size_t nc = 0;
+
+		if (!maps[i].profile || strcmp(maps[i].profile, "pod") != 0)
+			continue;
+		for (int k = 0; k < *nmaps && nc < 64; k++)
+			if (mpod[k] && strcmp(mpod[k], maps[i].container_id) == 0)
+				c[nc++] = &maps[k];
+		/* by start: maps are sorted */
+		if (pod_merge(&maps[i], c, nc) < 0)
+			return -1;
+		for (size_t q = 0; q < nc; q++) {
+			free(c[q]->phases);
+			free(c[q]->calls);
+			free(c[q]->procs);
+			c[q]->phases = NULL;
+			c[q]->calls = NULL;
+			c[q]->procs = NULL;
+			c[q]->profile = NULL; /* merged: dropped below */
+		}
+	}
+	for (int i = 0, k = 0, n = *nmaps; i < n; i++) {
+		if (!maps[i].profile) {
+			(*nmaps)--;
+			continue;
+		}
+		if (k != i) {
+			maps[k] = maps[i];
+			mpod[k] = mpod[i];
+		}
+		k++;
+	}
+	return 0;
+}
+
 int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
 		  struct sp_map **out)
 {
@@ -710,7 +1075,9 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 			uint64_t ready, struct sp_map **out)
 {
 	const char **cid = calloc(nprocs ? nprocs : 1, sizeof(*cid));
-	const char **ccid = NULL; /* containerd calls: their container */
+	const char **pod = calloc(nprocs ? nprocs : 1, sizeof(*pod)); /* per process */
+	const char **ccid = NULL; /* calls of containerd and the shims: their container */
+	const char **mpod = NULL; /* per map: the pod of a pod's container */
 	size_t *cbase = calloc(nprocs + 1, sizeof(*cbase)), ncc = 0;
 	struct sp_map *maps = NULL;
 	struct ev *evs = NULL;
@@ -718,7 +1085,7 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 	int nmaps = 0;
 
 	*out = NULL;
-	if (!cid || !cbase)
+	if (!cid || !cbase || !pod)
 		goto fail;
 	/* Roles are a cache in each process, filled here from the whole set
 	 * (the processes are otherwise left as they are). */
@@ -726,7 +1093,7 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 	resolve_cids(procs, nprocs, cid);
 	for (size_t i = 0; i < nprocs; i++) {
 		cbase[i] = ncc;
-		if (strcmp(sp_proc_role(&procs[i]), "containerd") == 0)
+		if (is_service(&procs[i]))
 			ncc += procs[i].nspans;
 		cap += procs[i].nspans + 2;
 	}
@@ -736,10 +1103,14 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 	if (!ccid || !evs)
 		goto fail;
 	for (size_t i = 0; i < nprocs; i++)
-		if (strcmp(sp_proc_role(&procs[i]), "containerd") == 0)
+		if (is_service(&procs[i]))
 			for (size_t k = 0; k < procs[i].nspans; k++) {
 				const char *c = sp_containerd_call_cid(&procs[i].spans[k], procs, nprocs);
 
+				/* A shim's call about no container in particular is
+				 * its own container's. */
+				if (!c)
+					c = cid[i];
 				/* c may be a thread-local buffer: keep the process's
 				 * copy (a container without processes has no map). */
 				for (size_t q = 0; c && q < nprocs; q++)
@@ -748,9 +1119,13 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 						break;
 					}
 			}
+	for (size_t i = 0; i < nprocs; i++)
+		if (cid[i])
+			pod[i] = pod_of(procs, nprocs, cid, cid[i]);
 	for (size_t i = 0; i < nprocs; i++) {
 		const char *want = cid[i], *profile;
 		struct sp_map *grown;
+		const char **gpod;
 		size_t nev = 0, seen_before = 0;
 
 		if (!want)
@@ -763,25 +1138,42 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 		profile = profile_for(procs, nprocs, cid, want);
 		if (!profile)
 			continue;
+		if (strcmp(profile, "containerd") == 0 && pod[i])
+			profile = "pod-container";
+		else if (strcmp(profile, "containerd") == 0 && is_sandbox(procs, nprocs, cid, want, pod))
+			profile = "pod";
 		for (size_t k = 0; k < nprocs; k++) {
-			if (cid[k] && strcmp(cid[k], want) == 0) {
-				push_proc_events(evs, &nev, &procs[k]);
-			} else if (cbase[k + 1] > cbase[k]) {
-				for (size_t q = 0; q < procs[k].nspans; q++) {
+			int own = cid[k] && strcmp(cid[k], want) == 0;
+
+			if (cbase[k + 1] > cbase[k] || is_service(&procs[k])) {
+				const struct sp_proc *p = &procs[k];
+
+				if (own && !p->forked)
+					evs[nev++] = (struct ev){ p->t_load_ns, p->t_load_ns, SP_AK_LOAD, p,
+								  NULL };
+				if (own && p->exited)
+					evs[nev++] = (struct ev){ p->t_exit_ns, p->t_exit_ns, SP_AK_PEXIT,
+								  p, NULL };
+				for (size_t q = 0; q < p->nspans; q++) {
 					const char *c = ccid[cbase[k] + q];
 
 					if (c && strcmp(c, want) == 0)
-						evs[nev++] = (struct ev){ procs[k].spans[q].t0,
-									  procs[k].spans[q].t1,
-									  SP_AK_CALL, &procs[k],
-									  &procs[k].spans[q] };
+						evs[nev++] = (struct ev){ p->spans[q].t0, p->spans[q].t1,
+									  SP_AK_CALL, p, &p->spans[q] };
 				}
+			} else if (own) {
+				push_proc_events(evs, &nev, &procs[k]);
 			}
 		}
 		grown = realloc(maps, (size_t)(nmaps + 1) * sizeof(*maps));
 		if (!grown)
 			goto fail;
 		maps = grown;
+		gpod = realloc(mpod, (size_t)(nmaps + 1) * sizeof(*mpod));
+		if (!gpod)
+			goto fail;
+		mpod = gpod;
+		mpod[nmaps] = strcmp(profile, "pod-container") == 0 ? pod[i] : NULL;
 		memset(&maps[nmaps], 0, sizeof(maps[0]));
 		maps[nmaps].procs = malloc((nprocs ? nprocs : 1) * sizeof(*maps[nmaps].procs));
 		nmaps++;
@@ -790,10 +1182,23 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 			goto fail;
 		snprintf(maps[nmaps - 1].container_id, sizeof(maps[0].container_id), "%s", want);
 	}
-	if (nmaps > 1)
-		qsort(maps, (size_t)nmaps, sizeof(*maps), map_cmp);
+	/* In start order (the pod of each map moves with it). */
+	for (int i = 1; i < nmaps; i++)
+		for (int k = i; k > 0 && map_cmp(&maps[k - 1], &maps[k]) > 0; k--) {
+			struct sp_map t = maps[k];
+			const char *tp = mpod[k];
+
+			maps[k] = maps[k - 1];
+			maps[k - 1] = t;
+			mpod[k] = mpod[k - 1];
+			mpod[k - 1] = tp;
+		}
+	if (mpod && pods_merge(maps, &nmaps, mpod) < 0)
+		goto fail;
 	free(cid);
+	free(pod);
 	free(ccid);
+	free(mpod);
 	free(cbase);
 	free(evs);
 	*out = maps;
@@ -801,17 +1206,31 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 fail:
 	sp_maps_free(maps, nmaps);
 	free(cid);
+	free(pod);
 	free(ccid);
+	free(mpod);
 	free(cbase);
 	free(evs);
 	return -1;
 }
 
+void sp_map_release(struct sp_map *m)
+{
+	free(m->procs);
+	free(m->calls);
+	free(m->phases);
+	free(m->scopes);
+	free(m->names);
+	m->procs = NULL;
+	m->calls = NULL;
+	m->phases = NULL;
+	m->scopes = NULL;
+	m->names = NULL;
+}
+
 void sp_maps_free(struct sp_map *maps, int n)
 {
-	for (int i = 0; i < n; i++) {
-		free(maps[i].procs);
-		free(maps[i].calls);
-	}
+	for (int i = 0; i < n; i++)
+		sp_map_release(&maps[i]);
 	free(maps);
 }

@@ -18,6 +18,10 @@
  *                 re-executed itself as `init`;
  *   crun          the same command line in the crun family: the container
  *                 is set up by a forked child of the runtime (no re-exec);
+ *   cni:add, cni:del, cni:check, cni:version
+ *                 a CNI plugin (and an IPAM plugin it runs): CNI_COMMAND in
+ *                 the environment it was started with; its container is
+ *                 CNI_CONTAINERID (a pod's sandbox);
  * anything else: its command name.  Where the behaviour was not recorded
  * (a process not traced), the name decides as before: "runc*", "crun*",
  * "containerd-shim*", "containerd".
@@ -111,6 +115,29 @@ static const char *runc_role(const char *sub)
 	       : strcmp(sub, "init") == 0 ? "runc:init" : "runc";
 }
 
+const char *sp_proc_env(const struct sp_proc *p, const char *name)
+{
+	size_t l = strlen(name);
+
+	for (size_t i = 0; i < p->nmarks; i++) {
+		const char *m = p->marks[i].name;
+
+		if (m && strncmp(m, "env:", 4) == 0 && strncmp(m + 4, name, l) == 0 && m[4 + l] == '=')
+			return m + 5 + l;
+	}
+	return NULL;
+}
+
+static const char *cni_role(const struct sp_proc *p)
+{
+	const char *c = sp_proc_env(p, "CNI_COMMAND");
+
+	if (!c)
+		return NULL;
+	return strcmp(c, "ADD") == 0 ? "cni:add" : strcmp(c, "DEL") == 0 ? "cni:del"
+	       : strcmp(c, "CHECK") == 0 ? "cni:check" : "cni:version";
+}
+
 /* The role from the process alone (its name and arguments): what the
  * roles were before they were assigned from behaviour, and the fallback
  * where the behaviour is missing. */
@@ -118,6 +145,8 @@ static const char *role_by_name(const struct sp_proc *p)
 {
 	const char *comm = sp_proc_comm(p);
 
+	if (cni_role(p))
+		return cni_role(p);
 	if (strncmp(comm, "runc", 4) == 0) {
 		const char *sub = runtime_sub(p, NULL);
 
@@ -147,14 +176,17 @@ const char *sp_proc_container_id(const struct sp_proc *p)
 	}
 	if (strcmp(role, "crun") == 0 || strncmp(role, "runc", 4) == 0)
 		return runtime_cid(p);
+	if (strncmp(role, "cni:", 4) == 0) {
+		const char *id = sp_proc_env(p, "CNI_CONTAINERID");
+
+		return id && *id ? id : NULL;
+	}
 	return NULL;
 }
 
 /* ---- relations ---- */
 
-/* The process p came from: the ring it forked from, else the image of its
- * parent pid loaded last before it (pids are reused). */
-static const struct sp_proc *parent_of(const struct sp_proc *procs, size_t n,
+const struct sp_proc *sp_proc_parent(const struct sp_proc *procs, size_t n,
 				       const struct sp_proc *p)
 {
 	const struct sp_proc *best = NULL;
@@ -207,7 +239,7 @@ void sp_roles_assign(struct sp_proc *procs, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		procs[i].role = NULL;
-		parent[i] = parent_of(procs, n, &procs[i]);
+		parent[i] = sp_proc_parent(procs, n, &procs[i]);
 	}
 	/* Shims by their protocol's arguments; runc init by being its
 	 * runtime's re-exec of itself (a runtime's child or another init
@@ -216,7 +248,9 @@ void sp_roles_assign(struct sp_proc *procs, size_t n)
 		struct sp_proc *p = &procs[i];
 		const char *sub = runtime_sub(p, NULL);
 
-		if (shim_args(p))
+		if (cni_role(p))
+			p->role = cni_role(p);
+		else if (shim_args(p))
 			p->role = shim_role(p);
 		else if (sub && strcmp(sub, "init") == 0 && p->argc == 2 && parent[i] &&
 			 (sub_names_container(runtime_sub(parent[i], NULL)) ||

@@ -651,6 +651,25 @@ static void atfork_child(void)
 	sp_child_init();
 }
 
+/* A CNI plugin is told its pod only in its environment (its command line
+ * is its path): what a map needs to place it, as marks "env:NAME=value",
+ * read here at load like every other setting. */
+static void record_cni_env(void)
+{
+	static const char *const keys[] = { "CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS",
+					    "CNI_IFNAME", "CNI_ARGS", NULL };
+	char mark[SP_REC_DATA - 8];
+
+	if (!getenv("CNI_COMMAND"))
+		return;
+	for (int i = 0; keys[i]; i++) {
+		const char *v = getenv(keys[i]);
+
+		if (v && snprintf(mark, sizeof(mark), "env:%s=%s", keys[i], v) < (int)sizeof(mark))
+			sp_event(SP_K_MARK, 0, mark);
+	}
+}
+
 static void sp_init(int argc, char **argv)
 {
 	int expect = 0, dfd;
@@ -693,6 +712,7 @@ static void sp_init(int argc, char **argv)
 	pthread_atfork(NULL, NULL, atfork_child);
 	__atomic_store_n(&sp_s.on, 1, __ATOMIC_RELEASE);
 	sp_event(SP_K_LOAD, 0, NULL);
+	record_cni_env();
 	sp_raw_setup(dfd);
 	sp_retention(dfd);
 	close(dfd);

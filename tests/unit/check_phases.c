@@ -149,8 +149,7 @@ START_TEST(test_missing_phases)
 	ck_assert(!phase(&m, "process_exec")->seen);
 	ck_assert(!phase(&m, "pivot_root")->seen);
 	ck_assert_uint_ge(m.nmissing, 2);
-	free(m.procs);
-	free(m.calls);
+	sp_map_release(&m);
 	sp_dataset_free(&ds);
 }
 END_TEST
@@ -405,25 +404,32 @@ END_TEST
 
 START_TEST(test_rule_table_well_formed)
 {
-	for (size_t i = 0; i < sp_phase_nrules; i++) {
-		const struct sp_phase_rule *r = &sp_phase_rules[i];
+	for (size_t p = 0; p < sp_nprofiles; p++) {
+		const struct sp_profile *prof = sp_profiles[p];
 
-		ck_assert_ptr_nonnull(r->profile);
-		ck_assert_ptr_nonnull(r->phase);
-		ck_assert_ptr_nonnull(r->doc);
-		ck_assert_int_ne(r->start.kind, SP_AK_NONE);
-		if (r->parent) {
-			int found = 0;
+		ck_assert_ptr_nonnull(prof->name);
+		ck_assert_ptr_eq(sp_profile_by_name(prof->name), prof);
+		ck_assert_uint_gt(prof->nrules, 0);
+		for (size_t i = 0; i < prof->nrules; i++) {
+			const struct sp_phase_rule *r = &prof->rules[i];
 
-			ck_assert_int_ne(r->end.kind, SP_AK_NONE);
-			for (size_t k = 0; k < sp_phase_nrules; k++)
-				if (!sp_phase_rules[k].parent &&
-				    strcmp(sp_phase_rules[k].phase, r->parent) == 0 &&
-				    strcmp(sp_phase_rules[k].profile, r->profile) == 0)
-					found = 1;
-			ck_assert_msg(found, "%s: parent %s not in profile", r->phase, r->parent);
+			ck_assert_ptr_nonnull(r->phase);
+			ck_assert_ptr_nonnull(r->doc);
+			ck_assert_int_ne(r->start.kind, SP_AK_NONE);
+			if (r->parent) {
+				int found = 0;
+
+				ck_assert_int_ne(r->end.kind, SP_AK_NONE);
+				for (size_t k = 0; k < i; k++)
+					if (!prof->rules[k].parent &&
+					    strcmp(prof->rules[k].phase, r->parent) == 0)
+						found = 1;
+				ck_assert_msg(found, "%s/%s: parent %s not before it in the profile",
+					      prof->name, r->phase, r->parent);
+			}
 		}
 	}
+	ck_assert_ptr_null(sp_profile_by_name("no-such-profile"));
 }
 END_TEST
 
