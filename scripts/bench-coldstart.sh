@@ -70,10 +70,7 @@ for i in $(seq 1 "$pairs"); do
 	[ -t 1 ] && printf '\r  %d/%d rounds' "$i" "$pairs"
 done
 [ -t 1 ] && printf '\r'
-med() { sort -g "$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-# 95% confidence interval of a median: the order statistics k and n+1-k,
-# k = floor(n/2 - 0.98 sqrt(n)) (binomial, normal approximation).
-ci() { sort -g "$1" | awk '{v[NR]=$1} END {k=int(NR/2 - 0.98*sqrt(NR)); if (k < 1) k = 1; print v[k], v[NR+1-k]}'; }
+. "$top/scripts/bench-stats.sh"
 p=$(med "$work/plain.t"); l=$(med "$work/lib.t")
 r=$(med "$work/ratio.t"); set -- $(ci "$work/ratio.t"); rlo=$1 rhi=$2
 s=0

@@ -11,7 +11,9 @@
 #   4. cold start of `ctr run` untraced, under the library and under
 #      strace -f (root; STARTPATH_BENCH_PAIRS rounds, default 300: this VM
 #      needs that many to put the ratio within about +-1%);
-#   5. how reliable `startpath diff` is on this machine (root; skipped with
+#   5. pod start through containerd's CRI, untraced against traced
+#      (root; STARTPATH_BENCH_POD_PAIRS rounds, default 40);
+#   6. how reliable `startpath diff` is on this machine (root; skipped with
 #      STARTPATH_BENCH_DIFF=0).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -111,6 +113,12 @@ cold="$out/cold.json"
 echo null >"$cold"
 "$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-300}" "$cold"
 
+echo
+echo "== 5. pod start"
+pod="$out/pod.json"
+echo null >"$pod"
+"$top/scripts/bench-pod.sh" "${STARTPATH_BENCH_POD_PAIRS:-40}" "$pod"
+
 arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 {
 	printf '{"schema":"startpath/benchresults/v1","version":"%s",' \
@@ -121,7 +129,7 @@ arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 	printf '"calls":[%s],' "$(arr "$out/hooks.json")"
 	printf '"ring":[%s],' "$(arr "$out/ring.json")"
 	printf '"exec":[%s],"exec_load_only_added_us":%s,' "$(arr "$out/exec.json")" "$load_only"
-	printf '"coldstart":%s}\n' "$(cat "$cold")"
+	printf '"coldstart":%s,"pod":%s}\n' "$(cat "$cold")" "$(cat "$pod")"
 } >"$res.tmp"
 mv "$res.tmp" "$res"
 echo
@@ -129,6 +137,6 @@ echo "figures written to ${res#$top/}"
 
 if [ "$(id -u)" -eq 0 ] && [ "${STARTPATH_BENCH_DIFF:-1}" != 0 ]; then
 	echo
-	echo "== 5. diff reliability"
+	echo "== 6. diff reliability"
 	"$top/tests/bench/diff-reliability.sh" 20 12
 fi
