@@ -37,7 +37,7 @@
 #define SP_RING_MAGIC   0x31474e4952505453ULL /* "STPRING1" little-endian */
 #define SP_RING_VERSION 2
 #define SP_RING_DEFAULT_RECORDS 1024   /* 512 KiB: a runtime, a shim, a child */
-#define SP_RING_DAEMON_RECORDS 16384   /* 8 MiB: containerd, which never exits */
+#define SP_RING_DAEMON_RECORDS 16384   /* 8 MiB: containerd, dockerd: they never exit */
 #define SP_RING_MIN_RECORDS 64
 #define SP_RING_MAX_RECORDS (1u << 22)
 

@@ -205,6 +205,86 @@ static const struct sp_span *netns_mount_near(const struct sp_proc *p, int tid, 
 	return best;
 }
 
+/* Docker: "<data-root>/containers/<id>[/...]" and
+ * ".../layerdb/mounts/<id>[/...]" -> id. */
+static const char *docker_dir_id(const char *path, char *buf, size_t len)
+{
+	static const char *const keys[] = { "/containers/", "/layerdb/mounts/", NULL };
+
+	for (int k = 0; path && keys[k]; k++) {
+		const char *p = strstr(path, keys[k]);
+		size_t n;
+
+		if (!p)
+			continue;
+		p += strlen(keys[k]);
+		n = strcspn(p, "/");
+		if (n == 64 && n < len) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* The container of docker's overlay2 layer <m> (".../overlay2/<m>[-init]"):
+ * the one whose runc init bind-mounts <m>/merged (its rootfs) onto itself;
+ * its container is that of the runtime it came from. */
+static const char *docker_layer_owner(const char *path, const struct sp_proc *procs, size_t n)
+{
+	const char *p = path ? strstr(path, "/overlay2/") : NULL;
+	char want[96];
+	size_t l;
+
+	if (!p)
+		return NULL;
+	p += 10;
+	l = strcspn(p, "/");
+	if (l >= 4 && l < 80 && strncmp(p + l - 5, "-init", 5) == 0)
+		l -= 5;
+	if (l < 16 || l >= 80)
+		return NULL;
+	snprintf(want, sizeof(want), "/overlay2/%.*s/merged", (int)l, p);
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_proc *q = &procs[i];
+
+		if (strcmp(sp_proc_role(q), "runc:init") != 0)
+			continue;
+		for (size_t k = 0; k < q->nspans; k++) {
+			const struct sp_span *m = &q->spans[k];
+
+			if (m->call == SP_C_MOUNT && m->nstr > 1 && m->strs[0] && m->strs[1] &&
+			    strstr(m->strs[0], want) && strcmp(m->strs[0], m->strs[1]) == 0) {
+				for (int up = 0; q && up < 8; up++, q = sp_proc_parent(procs, n, q))
+					if (sp_proc_container_id(q))
+						return sp_proc_container_id(q);
+				return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The container of the process whose pid is in "/proc/<pid>/ns/net" (a
+ * network namespace docker keeps by bind-mounting it), at time t. */
+static const char *ns_pid_owner(const char *src, uint64_t t, const struct sp_proc *procs, size_t n)
+{
+	const struct sp_proc *best = NULL;
+	int pid;
+
+	if (!src || sscanf(src, "/proc/%d/ns/", &pid) != 1)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (procs[i].host_pid == pid && procs[i].t_load_ns <= t &&
+		    (!best || procs[i].t_load_ns > best->t_load_ns))
+			best = &procs[i];
+	for (int up = 0; best && up < 8; up++, best = sp_proc_parent(procs, n, best))
+		if (sp_proc_container_id(best))
+			return sp_proc_container_id(best);
+	return NULL;
+}
+
 const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc *procs,
 				   size_t nprocs)
 {
@@ -223,8 +303,17 @@ const char *sp_containerd_call_cid(const struct sp_span *s, const struct sp_proc
 	    (id = cri_dir_id(a, buf, sizeof(buf), &sandbox)) ||
 	    (id = cri_dir_id(b, buf, sizeof(buf), &sandbox)))
 		return id;
-	if (netns_path(s))
-		return netns_owner(netns_path(s), procs, nprocs);
+	if ((p = owner_proc(s, procs, nprocs)) && strcmp(sp_proc_role(p), "dockerd") == 0) {
+		/* Docker's layers, records and the netns it keeps. */
+		if ((id = docker_dir_id(a, buf, sizeof(buf))) || (id = docker_dir_id(b, buf, sizeof(buf))))
+			return id;
+		if (s->call == SP_C_MOUNT && (id = ns_pid_owner(a, s->t0, procs, nprocs)))
+			return id;
+		if ((id = docker_layer_owner(s->call == SP_C_MOUNT ? b : a, procs, nprocs)))
+			return id;
+	}
+	if (netns_path(s) && (id = netns_owner(netns_path(s), procs, nprocs)))
+		return id;
 	if ((s->call == SP_C_UNSHARE && (s->arg[0] & CLONE_NEWNET)) ||
 	    (s->call == SP_C_SETNS && s->arg[1] == CLONE_NEWNET)) {
 		const struct sp_span *m;
@@ -512,11 +601,11 @@ static int map_from_events(struct ev *evs, size_t nev, const char *profile, uint
 	for (size_t r = 0; r < prof->nrules && ntop < MAX_TOP; r++)
 		if (!prof->rules[r].parent)
 			top[ntop++] = &prof->rules[r];
-	/* FIRST anchors, forward (teardown phases from the start's end). */
+	/* FIRST anchors, forward; teardown phases from the last start phase found. */
 	for (size_t i = 0; i < ntop; i++) {
 		if (top[i]->start.pick != SP_FIRST)
 			continue;
-		hit[i] = find(&top[i]->start, evs, nev, top[i]->section ? 0 : lo, 0);
+		hit[i] = find(&top[i]->start, evs, nev, lo, 0);
 		if (hit[i] && !top[i]->section)
 			lo = edge_time(&top[i]->start, hit[i]);
 	}
@@ -752,7 +841,8 @@ static int is_service(const struct sp_proc *p)
 {
 	const char *role = sp_proc_role(p);
 
-	return strcmp(role, "containerd") == 0 || strcmp(role, "shim") == 0;
+	return strcmp(role, "containerd") == 0 || strcmp(role, "shim") == 0 ||
+	       strcmp(role, "dockerd") == 0;
 }
 
 /* The pod of container `want`: the id of the shim that ran its `runc
@@ -798,6 +888,20 @@ static int is_sandbox(const struct sp_proc *procs, size_t n, const char **cid, c
 			    strcmp(buf, want) == 0)
 				return 1;
 		}
+	}
+	return 0;
+}
+
+/* Did dockerd make container `want`'s layers (a docker run)? */
+static int docker_made(const struct sp_proc *procs, size_t n, const size_t *cbase,
+		       const char **ccid, const char *want)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(sp_proc_role(&procs[i]), "dockerd") != 0)
+			continue;
+		for (size_t k = 0; k < procs[i].nspans; k++)
+			if (ccid[cbase[i] + k] && strcmp(ccid[cbase[i] + k], want) == 0)
+				return 1;
 	}
 	return 0;
 }
@@ -1140,6 +1244,8 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 			continue;
 		if (strcmp(profile, "containerd") == 0 && pod[i])
 			profile = "pod-container";
+		else if (strcmp(profile, "containerd") == 0 && docker_made(procs, nprocs, cbase, ccid, want))
+			profile = "docker";
 		else if (strcmp(profile, "containerd") == 0 && is_sandbox(procs, nprocs, cid, want, pod))
 			profile = "pod";
 		for (size_t k = 0; k < nprocs; k++) {

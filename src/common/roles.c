@@ -18,6 +18,10 @@
  *                 re-executed itself as `init`;
  *   crun          the same command line in the crun family: the container
  *                 is set up by a forked child of the runtime (no re-exec);
+ *   hook          a program a runtime's create/run started (not its init):
+ *                 an OCI hook;
+ *   dockerd       Docker's daemon (its re-executions by their argv[0]:
+ *                 libnetwork-setkey, set-ipv6, docker-untar);
  *   cni:add, cni:del, cni:check, cni:version
  *                 a CNI plugin (and an IPAM plugin it runs): CNI_COMMAND in
  *                 the environment it was started with; its container is
@@ -147,6 +151,13 @@ static const char *role_by_name(const struct sp_proc *p)
 
 	if (cni_role(p))
 		return cni_role(p);
+	if (strcmp(comm, "dockerd") == 0 && p->argc > 0) {
+		/* dockerd re-executes itself as docker-untar, libnetwork-setkey,
+		 * set-ipv6...: argv[0] says which. */
+		const char *a0 = strrchr(p->argv[0], '/') ? strrchr(p->argv[0], '/') + 1 : p->argv[0];
+
+		return strcmp(a0, "dockerd") == 0 ? "dockerd" : a0;
+	}
 	if (strncmp(comm, "runc", 4) == 0) {
 		const char *sub = runtime_sub(p, NULL);
 
@@ -300,6 +311,16 @@ void sp_roles_assign(struct sp_proc *procs, size_t n)
 			p->role = runc_role(runtime_sub(p, NULL));
 		else if (fam[i] == F_CRUN)
 			p->role = "crun";
+	}
+	/* A program a runtime's create/run started that is not its init: an
+	 * OCI hook (docker's libnetwork-setkey, nvidia's...). */
+	for (size_t i = 0; i < n; i++) {
+		const char *pr = parent[i] ? parent[i]->role : NULL;
+
+		if (!procs[i].role && !procs[i].forked && pr &&
+		    (strcmp(pr, "runc:create") == 0 || strcmp(pr, "runc:run") == 0 ||
+		     strcmp(pr, "crun") == 0))
+			procs[i].role = "hook";
 	}
 	/* containerd: what spawned a shim.  Everything else: by name. */
 	for (size_t i = 0; i < n; i++)

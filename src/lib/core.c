@@ -253,8 +253,12 @@ static int ring_create(int dfd, const struct sp_ring_hdr *parent, int argc, char
 	uint32_t first, ready = 0;
 	int fd, hp = host_pid();
 
-	/* containerd lives for weeks and serves every start: a longer history. */
-	if (strcmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, "containerd") == 0)
+	/* containerd and dockerd live for weeks and serve every start: a
+	 * longer history. */
+	if (strcmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, "containerd") == 0 ||
+	    (strcmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, "dockerd") == 0 &&
+	     argc > 0 && argv && argv[0] &&
+	     strcmp(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], "dockerd") == 0))
 		cap = SP_RING_DAEMON_RECORDS;
 	if (sp_s.ring_cap)
 		cap = sp_s.ring_cap;
@@ -571,6 +575,90 @@ static void learn_containerd_paths(int argc, char **argv)
 	sp_debug(1, "containerd's root %s and state %s: mkdir/rename recorded under them", root, state);
 }
 
+/* A top-level "key": "value" of a JSON object (daemon.json): the first
+ * occurrence of the key.  1 and out filled, or 0. */
+static int json_top(const char *text, const char *key, char *out, size_t len)
+{
+	char pat[64];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	if (!(p = strstr(text, pat)))
+		return 0;
+	p += strlen(pat);
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p++ != ':')
+		return 0;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p != '"' || !(e = strchr(p + 1, '"')) || (size_t)(e - p - 1) >= len)
+		return 0;
+	memcpy(out, p + 1, (size_t)(e - p - 1));
+	out[e - p - 1] = '\0';
+	return out[0] == '/';
+}
+
+/* dockerd makes a container's layers and record under its data root and
+ * its runtime files under its exec root: --data-root/--exec-root, else
+ * daemon.json's (--config-file, default /etc/docker/daemon.json), else the
+ * defaults.  Only in dockerd itself; STARTPATH_PREFIXES overrides. */
+static void learn_dockerd_paths(int argc, char **argv)
+{
+	const char *exe = sp_exe(), *b = strrchr(exe, '/');
+	const char *conf = "/etc/docker/daemon.json";
+	char data[256] = "/var/lib/docker", run[256] = "/var/run/docker";
+	int have_data = 0, have_run = 0;
+
+	if (strcmp(b ? b + 1 : exe, "dockerd") != 0 || !argv || argc < 1 ||
+	    strcmp(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], "dockerd") != 0)
+		return;
+	for (int i = 1; i < argc && argv[i]; i++) {
+		const char *a = argv[i], *v;
+		int k = 0;
+
+		if (strncmp(a, "--data-root", 11) == 0)
+			k = 1, a += 11;
+		else if (strncmp(a, "--exec-root", 11) == 0)
+			k = 2, a += 11;
+		else if (strncmp(a, "--config-file", 13) == 0)
+			k = 3, a += 13;
+		if (!k || (*a && *a != '='))
+			continue;
+		v = *a == '=' ? a + 1 : i + 1 < argc ? argv[++i] : NULL;
+		if (!v || !*v)
+			continue;
+		if (k == 1 && v[0] == '/' && snprintf(data, sizeof(data), "%s", v) < (int)sizeof(data))
+			have_data = 1;
+		else if (k == 2 && v[0] == '/' && snprintf(run, sizeof(run), "%s", v) < (int)sizeof(run))
+			have_run = 1;
+		else if (k == 3)
+			conf = v;
+	}
+	if (!have_data || !have_run) {
+		static char text[65536]; /* once, in dockerd's constructor */
+		char tmp[256];
+		int fd = open(conf, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
+		ssize_t n = -1;
+
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			n = read(fd, text, sizeof(text) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			text[n] = '\0';
+			if (!have_data && json_top(text, "data-root", tmp, sizeof(tmp)))
+				snprintf(data, sizeof(data), "%s", tmp);
+			if (!have_run && json_top(text, "exec-root", tmp, sizeof(tmp)))
+				snprintf(run, sizeof(run), "%s", tmp);
+		}
+	}
+	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s:%s", data, run);
+	sp_debug(1, "dockerd's data root %s and exec root %s: mkdir/rename recorded under them", data,
+		 run);
+}
+
 /* Every remaining setting, now: nothing reads the environment later. */
 static void read_config(int argc, char **argv)
 {
@@ -578,7 +666,7 @@ static void read_config(int argc, char **argv)
 
 	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s", p ? p : SP_DEFAULT_PREFIXES);
 	if (!p)
-		learn_containerd_paths(argc, argv);
+		learn_containerd_paths(argc, argv), learn_dockerd_paths(argc, argv);
 	v = getenv("STARTPATH_JSON");
 	json_off = v && strcmp(v, "0") == 0;
 	v = getenv("STARTPATH_RAW");
