@@ -9,7 +9,7 @@
 #          runc and containerd with libseccomp
 #          (t_static_ctr builds a static runc and shim from them)
 #          containernetworking-plugins and python3-grpcio/-grpc-tools
-#          (t_pod: CNI and a CRI client)
+#          (t_pod: CNI and a CRI client), podman and conmon (t_podman)
 #   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
 #   pod    demo + containernetworking-plugins, python3-grpcio, python3-grpc-tools
 #          (scripts/demo.sh pod)
@@ -23,7 +23,8 @@ case $profile in
 build) ;;
 test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3 clang libcap2-bin
 	golang-github-opencontainers-runc-dev libseccomp-dev golang-github-containerd-containerd-dev
-	docker.io containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf) ;;
+	docker.io containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf
+	podman conmon) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 pod) pkgs+=(crun busybox-static jq util-linux containerd runc containernetworking-plugins
 	python3-grpcio python3-grpc-tools python3-protobuf) ;;

@@ -378,7 +378,7 @@ static int ev_cmp(const void *a, const void *b)
 }
 
 /* want: a role, "*", or alternatives "a|b".  "shim" means the shim
- * daemon; "runc" any runc process. */
+ * daemon; "runc" any runc process, "crun" any crun process. */
 static int role_ok(const char *want, const struct sp_proc *p)
 {
 	const char *role;
@@ -392,7 +392,8 @@ static int role_ok(const char *want, const struct sp_proc *p)
 		size_t l = strcspn(w, "|");
 
 		if ((l == rl && strncmp(w, role, l) == 0) ||
-		    (l == 4 && strncmp(w, "runc", 4) == 0 && strncmp(role, "runc", 4) == 0))
+		    (l == 4 && strncmp(w, "runc", 4) == 0 && strncmp(role, "runc", 4) == 0) ||
+		    (l == 4 && strncmp(w, "crun", 4) == 0 && strncmp(role, "crun", 4) == 0))
 			return 1;
 		w += l;
 		if (*w == '|')
@@ -785,6 +786,17 @@ static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid
 
 	for (size_t i = 0; i < n; i++)
 		cid[i] = sp_proc_container_id(&procs[i]);
+	/* podman run names no container: it is the one of the conmon it
+	 * started. */
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_proc *par;
+
+		if (!cid[i] || strcmp(sp_proc_role(&procs[i]), "conmon") != 0 ||
+		    !(par = sp_proc_parent(procs, n, &procs[i])) || cid[par - procs] ||
+		    strcmp(sp_proc_comm(par), "podman") != 0)
+			continue;
+		cid[par - procs] = cid[i];
+	}
 	for (int pass = 0; changed && pass < 16; pass++) {
 		changed = 0;
 		for (size_t i = 0; i < n; i++) {
@@ -817,7 +829,7 @@ static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid
 static const char *profile_for(const struct sp_proc *procs, size_t n, const char **cid,
 			       const char *want)
 {
-	int crun = 0, shim = 0, runc = 0;
+	int crun = 0, shim = 0, runc = 0, conmon = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *role;
@@ -827,12 +839,15 @@ static const char *profile_for(const struct sp_proc *procs, size_t n, const char
 		role = sp_proc_role(&procs[i]);
 		if (strncmp(role, "shim", 4) == 0)
 			shim = 1;
-		else if (strcmp(role, "crun") == 0)
+		else if (strncmp(role, "crun", 4) == 0)
 			crun = 1;
 		else if (strcmp(role, "runc:create") == 0 || strcmp(role, "runc:run") == 0)
 			runc = 1;
+		else if (strcmp(role, "conmon") == 0)
+			conmon = 1;
 	}
-	return shim ? "containerd" : crun ? "crun" : runc ? "runc" : NULL;
+	return shim ? "containerd" : crun && conmon ? "podman-crun" : runc && conmon ? "podman"
+	       : crun ? "crun" : runc ? "runc" : NULL;
 }
 
 /* containerd and a shim serve several containers (a pod's shim, all of the

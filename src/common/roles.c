@@ -16,8 +16,11 @@
  *                 options, then create/run/start/delete/...) of the runc
  *                 family: it, or the create/run of the same container,
  *                 re-executed itself as `init`;
- *   crun          the same command line in the crun family: the container
+ *   crun:create, crun:start, crun:delete, crun:run, crun
+ *                 the same command line in the crun family: the container
  *                 is set up by a forked child of the runtime (no re-exec);
+ *                 a rule's "crun" means any of them;
+ *   conmon        podman's container monitor (its -c names the container);
  *   hook          a program a runtime's create/run started (not its init):
  *                 an OCI hook;
  *   dockerd       Docker's daemon (its re-executions by their argv[0]:
@@ -112,6 +115,13 @@ static const char *shim_role(const struct sp_proc *p)
 	       : strcmp(last, "delete") == 0 ? "shim:delete" : "shim";
 }
 
+static const char *crun_role(const char *sub)
+{
+	return !sub ? "crun" : strcmp(sub, "create") == 0 ? "crun:create"
+	       : strcmp(sub, "start") == 0 ? "crun:start" : strcmp(sub, "delete") == 0 ? "crun:delete"
+	       : strcmp(sub, "run") == 0 ? "crun:run" : "crun";
+}
+
 static const char *runc_role(const char *sub)
 {
 	return strcmp(sub, "create") == 0 ? "runc:create" : strcmp(sub, "run") == 0 ? "runc:run"
@@ -151,6 +161,9 @@ static const char *role_by_name(const struct sp_proc *p)
 
 	if (cni_role(p))
 		return cni_role(p);
+	if (strcmp(comm, "conmon") == 0 || (has_arg(p, "--api-version") && has_arg(p, "-c") &&
+					       (has_arg(p, "-r") || has_arg(p, "--runtime"))))
+		return "conmon";
 	if (strcmp(comm, "dockerd") == 0 && p->argc > 0) {
 		/* dockerd re-executes itself as docker-untar, libnetwork-setkey,
 		 * set-ipv6...: argv[0] says which. */
@@ -185,8 +198,14 @@ const char *sp_proc_container_id(const struct sp_proc *p)
 				return p->argv[i + 1];
 		return NULL;
 	}
-	if (strcmp(role, "crun") == 0 || strncmp(role, "runc", 4) == 0)
+	if (strncmp(role, "crun", 4) == 0 || strncmp(role, "runc", 4) == 0)
 		return runtime_cid(p);
+	if (strcmp(role, "conmon") == 0) {
+		for (int i = 1; i + 1 < p->argc; i++)
+			if (strcmp(p->argv[i], "-c") == 0 || strcmp(p->argv[i], "--cid") == 0)
+				return p->argv[i + 1];
+		return NULL;
+	}
 	if (strncmp(role, "cni:", 4) == 0) {
 		const char *id = sp_proc_env(p, "CNI_CONTAINERID");
 
@@ -310,7 +329,7 @@ void sp_roles_assign(struct sp_proc *procs, size_t n)
 		if (fam[i] == F_RUNC)
 			p->role = runc_role(runtime_sub(p, NULL));
 		else if (fam[i] == F_CRUN)
-			p->role = "crun";
+			p->role = crun_role(runtime_sub(p, NULL));
 	}
 	/* A program a runtime's create/run started that is not its init: an
 	 * OCI hook (docker's libnetwork-setkey, nvidia's...). */
@@ -319,7 +338,7 @@ void sp_roles_assign(struct sp_proc *procs, size_t n)
 
 		if (!procs[i].role && !procs[i].forked && pr &&
 		    (strcmp(pr, "runc:create") == 0 || strcmp(pr, "runc:run") == 0 ||
-		     strcmp(pr, "crun") == 0))
+		     strcmp(pr, "crun:create") == 0 || strcmp(pr, "crun:run") == 0))
 			procs[i].role = "hook";
 	}
 	/* containerd: what spawned a shim.  Everything else: by name. */

@@ -659,6 +659,34 @@ static void learn_dockerd_paths(int argc, char **argv)
 		 run);
 }
 
+/* podman makes a container's layer under its storage root and its runtime
+ * files under its run root: --root/--runroot, else the defaults.  Only in
+ * podman itself; STARTPATH_PREFIXES overrides. */
+static void learn_podman_paths(int argc, char **argv)
+{
+	const char *exe = sp_exe(), *b = strrchr(exe, '/');
+	char root[256] = "/var/lib/containers/storage", run[256] = "/run/containers/storage";
+
+	if (strcmp(b ? b + 1 : exe, "podman") != 0 || !argv)
+		return;
+	for (int i = 1; i < argc && argv[i]; i++) {
+		const char *a = argv[i], *v;
+		int k = 0;
+
+		if (strncmp(a, "--root", 6) == 0)
+			k = 1, a += 6;
+		else if (strncmp(a, "--runroot", 9) == 0)
+			k = 2, a += 9;
+		if (!k || (*a && *a != '='))
+			continue;
+		v = *a == '=' ? a + 1 : i + 1 < argc ? argv[++i] : NULL;
+		if (v && v[0] == '/')
+			snprintf(k == 1 ? root : run, sizeof(root), "%s", v);
+	}
+	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s:%s", root, run);
+	sp_debug(1, "podman's root %s and run root %s: mkdir/rename recorded under them", root, run);
+}
+
 /* Every remaining setting, now: nothing reads the environment later. */
 static void read_config(int argc, char **argv)
 {
@@ -666,7 +694,8 @@ static void read_config(int argc, char **argv)
 
 	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s", p ? p : SP_DEFAULT_PREFIXES);
 	if (!p)
-		learn_containerd_paths(argc, argv), learn_dockerd_paths(argc, argv);
+		learn_containerd_paths(argc, argv), learn_dockerd_paths(argc, argv),
+			learn_podman_paths(argc, argv);
 	v = getenv("STARTPATH_JSON");
 	json_off = v && strcmp(v, "0") == 0;
 	v = getenv("STARTPATH_RAW");
