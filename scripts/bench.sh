@@ -13,7 +13,9 @@
 #      needs that many to put the ratio within about +-1%);
 #   5. pod start through containerd's CRI, untraced against traced
 #      (root; STARTPATH_BENCH_POD_PAIRS rounds, default 40);
-#   6. how reliable `startpath diff` is on this machine (root; skipped with
+#   6. docker run, untraced against traced (root; STARTPATH_BENCH_DOCKER_PAIRS
+#      rounds, default 40);
+#   7. how reliable `startpath diff` is on this machine (root; skipped with
 #      STARTPATH_BENCH_DIFF=0).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -119,6 +121,12 @@ pod="$out/pod.json"
 echo null >"$pod"
 "$top/scripts/bench-pod.sh" "${STARTPATH_BENCH_POD_PAIRS:-40}" "$pod"
 
+echo
+echo "== 6. docker run"
+dock="$out/docker.json"
+echo null >"$dock"
+"$top/scripts/bench-docker.sh" "${STARTPATH_BENCH_DOCKER_PAIRS:-40}" "$dock"
+
 arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 {
 	printf '{"schema":"startpath/benchresults/v1","version":"%s",' \
@@ -129,7 +137,7 @@ arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 	printf '"calls":[%s],' "$(arr "$out/hooks.json")"
 	printf '"ring":[%s],' "$(arr "$out/ring.json")"
 	printf '"exec":[%s],"exec_load_only_added_us":%s,' "$(arr "$out/exec.json")" "$load_only"
-	printf '"coldstart":%s,"pod":%s}\n' "$(cat "$cold")" "$(cat "$pod")"
+	printf '"coldstart":%s,"pod":%s,"docker":%s}\n' "$(cat "$cold")" "$(cat "$pod")" "$(cat "$dock")"
 } >"$res.tmp"
 mv "$res.tmp" "$res"
 echo
@@ -137,6 +145,6 @@ echo "figures written to ${res#$top/}"
 
 if [ "$(id -u)" -eq 0 ] && [ "${STARTPATH_BENCH_DIFF:-1}" != 0 ]; then
 	echo
-	echo "== 6. diff reliability"
+	echo "== 7. diff reliability"
 	"$top/tests/bench/diff-reliability.sh" 20 12
 fi

@@ -10,23 +10,36 @@
 #    drift cancels); no baseline needed;
 #  - else against a stored baseline (a file from an earlier job); a
 #    regression is confirmed by a second bench before the job fails.
+# With --docker, the runner's own Docker is benched instead: `docker run
+# --rm --network none IMAGE /bin/true` (IMAGE: --image, else a busybox image
+# imported on the spot), read from DIR where dockerd records (--dir, default
+# /run/startpath: dockerd must already run under the library, e.g. with
+# examples/docker/startpath.conf); --candidate-image IMAGE2 makes it an A/B
+# bench of two images.
 #
 #   scripts/ci-coldstart.sh [-n N] [--baseline FILE] [--save FILE]
 #                           [--candidate-runc PATH] [-- DIFF-OPTIONS]
+#   scripts/ci-coldstart.sh --docker [--dir DIR] [--image IMAGE]
+#                           [--candidate-image IMAGE2] [-n N] [--baseline FILE]
+#                           [--save FILE] [-- DIFF-OPTIONS]
 #
 # Exit: 0 no regression (or no baseline yet), 1 a phase regressed, 2 usage
 # or setup error.  The bench (startpath/bench/v1) is written to --save.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-n=30 baseline= save= cand=
+n=30 baseline= save= cand= docker= ddir=/run/startpath image= cimage=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) n=$2; shift 2 ;;
+	--docker) docker=1; shift ;;
+	--dir) ddir=$2; shift 2 ;;
+	--image) image=$2; shift 2 ;;
+	--candidate-image) cimage=$2; shift 2 ;;
 	--baseline) baseline=$2; shift 2 ;;
 	--save) save=$2; shift 2 ;;
 	--candidate-runc) cand=$2; shift 2 ;;
 	--) shift; break ;;
-	-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "ci-coldstart: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -36,11 +49,45 @@ done
 make -C "$top" --no-print-directory all >/dev/null || { echo "ci-coldstart: build failed" >&2; exit 2; }
 . "$top/scripts/containerd-env.sh"
 work=$(mktemp -d /tmp/startpath-ci.XXXXXX)
+result="$work/bench.json"
+if [ -n "$docker" ]; then
+	trap 'rm -rf "$work"' EXIT
+	docker info >/dev/null 2>&1 ||
+		{ echo "ci-coldstart: --docker: no Docker daemon answers (is docker installed and running?)" >&2; exit 2; }
+	[ -d "$ddir" ] && ls "$ddir" | grep -q '\.ring$' || {
+		echo "ci-coldstart: --docker: dockerd records nothing in $ddir: install examples/docker/startpath.conf," >&2
+		echo "  then: systemctl daemon-reload && systemctl restart docker (or give --dir)" >&2
+		exit 2
+	}
+	if [ -z "$image" ]; then
+		image=startpath-ci-bb:latest
+		mkdir -p "$work/r/bin" "$work/r/proc" "$work/r/sys" "$work/r/dev" "$work/r/etc"
+		cp /bin/busybox "$work/r/bin/" && ln -s busybox "$work/r/bin/true"
+		tar -C "$work/r" -c . | docker import - "$image" >/dev/null ||
+			{ echo "ci-coldstart: docker import failed" >&2; exit 2; }
+	fi
+	drun() { echo docker run --rm --network none "$1" /bin/true; }
+	bench() {
+		if [ -n "$cimage" ]; then
+			# shellcheck disable=SC2046
+			"$top/build/bin/startpath" bench -n "$n" --warmup 2 --dir "$ddir" -o "$1" -- \
+				$(drun "$image") ::: $(drun "$cimage")
+		else
+			# shellcheck disable=SC2046
+			"$top/build/bin/startpath" bench -n "$n" --warmup 2 --dir "$ddir" -o "$1" -- $(drun "$image")
+		fi
+	}
+	cand=$cimage
+	if [ -n "$cimage" ]; then
+		echo "ci-coldstart: $n docker runs each of $image and $cimage, taking turns"
+	else
+		echo "ci-coldstart: $n cold starts of docker run --rm $image /bin/true under startpath"
+	fi
+else
 out=$(mktemp -d /run/startpath-ci.XXXXXX)
 trap 'ctrd_stop "$work"; rm -rf "$work" "$out"' EXIT
 STARTPATH_OUT="$out" ctrd_start "$work" "$top/build/lib/libstartpath.so" || exit 2
 ctrd_image "$work" || { echo "ci-coldstart: image import failed" >&2; exit 2; }
-result="$work/bench.json"
 ctr_run() { echo ctr --address "$work/containerd.sock" run --rm "$@" docker.io/library/bb:latest; }
 bench() { # bench OUT: N cold starts, or the A/B pair
 	if [ -n "$cand" ]; then
@@ -58,11 +105,14 @@ if [ -n "$cand" ]; then
 else
 	echo "ci-coldstart: $n cold starts of ctr run --rm busybox /bin/true under startpath"
 fi
+fi
 bench "$result" || { echo "ci-coldstart: bench failed" >&2; exit 2; }
 [ -n "$save" ] && cp "$result" "$save"
 if [ -n "$cand" ]; then
 	echo
-	echo "ci-coldstart: $cand against the runner's runc, paired by round"
+	base_name="the runner's runc"
+	[ -n "$docker" ] && base_name=$image
+	echo "ci-coldstart: $cand against $base_name, paired by round"
 	"$top/build/bin/startpath" diff "$@" "$result"
 	exit $?
 fi

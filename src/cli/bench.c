@@ -139,12 +139,16 @@ static void rm_tree(const char *dir)
 }
 
 /* The map of the run's container in dir: the one named id (the template
- * as substituted: a container id, or a pod's name), else one whose name holds the run's name; with any_one,
- * else the last map there (the run's own directory holds only its start).
- * 0 (and *found, or -1), or -1. */
+ * as substituted: a container id, or a pod's name), else one whose name
+ * holds the run's name; with any_one, else the last map there (the run's
+ * own directory holds only its start); else, with a window [t_lo, t_hi],
+ * the only start that began in it.  0 (and *found, or -1), or -1. */
 static int map_of(const char *dir, const char *id, const char *name, int any_one, uint64_t ready,
-		  struct sp_map **maps_out, int *nmaps_out, struct sp_dataset *ds, int *found)
+		  uint64_t t_lo, uint64_t t_hi, struct sp_map **maps_out, int *nmaps_out,
+		  struct sp_dataset *ds, int *found)
 {
+	int in_window = 0, last = -1;
+
 	*found = -1;
 	if (sp_dataset_load(dir, ds) < 0)
 		return -1;
@@ -162,6 +166,15 @@ static int map_of(const char *dir, const char *id, const char *name, int any_one
 			*found = i;
 	if (*found < 0 && any_one && *nmaps_out > 0)
 		*found = *nmaps_out - 1;
+	/* A daemon's directory (docker run names its container itself): the
+	 * one start that began while the run's command ran. */
+	for (int i = 0; i < *nmaps_out && *found < 0 && t_hi; i++)
+		if ((*maps_out)[i].t0 >= t_lo && (*maps_out)[i].t0 <= t_hi) {
+			in_window++;
+			last = i;
+		}
+	if (*found < 0 && in_window == 1)
+		*found = last;
 	return 0;
 }
 
@@ -246,15 +259,15 @@ static int run_once(struct side *sd, const struct bench_env *e, long r, int meas
 	cJSON_AddNumberToObject(jr, "wall_ns", (double)(t1 - t0));
 	if (code == 0) {
 		/* The start this run made: in its own files, else in --dir. */
-		if (map_of(dir, id, name, 1, e->ready->ready_ns, &maps, &nmaps, &ds, &found) < 0 ||
+		if (map_of(dir, id, name, 1, e->ready->ready_ns, 0, 0, &maps, &nmaps, &ds, &found) < 0 ||
 		    found < 0) {
 			sp_maps_free(maps, nmaps);
 			maps = NULL;
 			nmaps = 0;
 			found = -1;
 			if (e->extdir)
-				map_of(e->extdir, id, name, 0, e->ready->ready_ns, &maps, &nmaps, &ext,
-				       &found);
+				map_of(e->extdir, id, name, 0, e->ready->ready_ns, t0, t1, &maps, &nmaps,
+				       &ext, &found);
 		}
 	}
 	if (code != 0 || found < 0) {

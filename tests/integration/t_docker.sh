@@ -114,3 +114,14 @@ echo "rootfs_mount: startpath median $om µs ($(wc -l <"$TMP/ours") runs); strac
 awk -v a="$om" -v b="$tm" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 100 || d <= 0.10 * b) }' ||
 	fail "rootfs_mount $om µs against strace's $tm µs: more than 10% and 100 µs apart"
 ok "rootfs_mount agrees with strace -f -T's duration of the same mount (within 10% or 100 µs)"
+
+# --- The CI gate on a Docker that runs under the library (here the private
+# one, as DOCKER_HOST): an A/B bench of an image against itself.
+DOCKER_HOST="unix://$D/docker.sock" PATH="/usr/bin:$PATH" "$TOP/scripts/ci-coldstart.sh" --docker \
+	--dir "$D/out" --image bb:latest --candidate-image bb:latest -n 3 --save "$TMP/ci.json" \
+	>"$TMP/ci.out" 2>&1; rc=$?
+[ $rc -eq 0 ] || fail "ci-coldstart.sh --docker: exit $rc: $(tail -5 "$TMP/ci.out")"
+jq -e '.failed == 0 and .candidate.failed == 0 and ([.samples[] | select(.profile == "docker")] | length == 6) and
+	any(.phases[]; .name == "oci_hooks")' "$TMP/ci.json" >/dev/null ||
+	fail "ci-coldstart.sh --docker: the bench lacks its docker runs: $(tail -5 "$TMP/ci.out")"
+ok "ci-coldstart.sh --docker: an A/B bench of docker run, 3 rounds, every run's map found in dockerd's directory"
