@@ -779,13 +779,22 @@ static int map_cmp(const void *a, const void *b)
 
 /* Container id of every process: its command line, else its parent's
  * (the ring it forked from, else the host parent pid: of the processes with
- * that pid loaded before it, the latest, since pids are reused). */
-static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid)
+ * that pid loaded before it, the latest, since pids are reused).  A process
+ * started in a running container (`runc exec`: docker exec, kubectl exec)
+ * is a start of its own: "<id>/exec-<pid>", written in keys[i]. */
+static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid,
+			 char (*keys)[160])
 {
 	int changed = 1;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		cid[i] = sp_proc_container_id(&procs[i]);
+		if (cid[i] && strcmp(sp_proc_role(&procs[i]), "runc:exec") == 0) {
+			snprintf(keys[i], sizeof(keys[i]), "%s/exec-%d", cid[i],
+				 procs[i].host_pid ? procs[i].host_pid : procs[i].pid);
+			cid[i] = keys[i];
+		}
+	}
 	/* podman run names no container: it is the one of the conmon it
 	 * started. */
 	for (size_t i = 0; i < n; i++) {
@@ -829,7 +838,7 @@ static void resolve_cids(const struct sp_proc *procs, size_t n, const char **cid
 static const char *profile_for(const struct sp_proc *procs, size_t n, const char **cid,
 			       const char *want)
 {
-	int crun = 0, shim = 0, runc = 0, conmon = 0;
+	int crun = 0, shim = 0, runc = 0, conmon = 0, exec = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *role;
@@ -845,7 +854,11 @@ static const char *profile_for(const struct sp_proc *procs, size_t n, const char
 			runc = 1;
 		else if (strcmp(role, "conmon") == 0)
 			conmon = 1;
+		else if (strcmp(role, "runc:exec") == 0)
+			exec = 1;
 	}
+	if (exec)
+		return "exec";
 	return shim ? "containerd" : crun && conmon ? "podman-crun" : runc && conmon ? "podman"
 	       : crun ? "crun" : runc ? "runc" : NULL;
 }
@@ -1194,6 +1207,7 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 			uint64_t ready, struct sp_map **out)
 {
 	const char **cid = calloc(nprocs ? nprocs : 1, sizeof(*cid));
+	char (*keys)[160] = calloc(nprocs ? nprocs : 1, sizeof(*keys));
 	const char **pod = calloc(nprocs ? nprocs : 1, sizeof(*pod)); /* per process */
 	const char **ccid = NULL; /* calls of containerd and the shims: their container */
 	const char **mpod = NULL; /* per map: the pod of a pod's container */
@@ -1204,12 +1218,12 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 	int nmaps = 0;
 
 	*out = NULL;
-	if (!cid || !cbase || !pod)
+	if (!cid || !cbase || !pod || !keys)
 		goto fail;
 	/* Roles are a cache in each process, filled here from the whole set
 	 * (the processes are otherwise left as they are). */
 	sp_roles_assign((struct sp_proc *)procs, nprocs);
-	resolve_cids(procs, nprocs, cid);
+	resolve_cids(procs, nprocs, cid, keys);
 	for (size_t i = 0; i < nprocs; i++) {
 		cbase[i] = ncc;
 		if (is_service(&procs[i]))
@@ -1317,6 +1331,7 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 	if (mpod && pods_merge(maps, &nmaps, mpod) < 0)
 		goto fail;
 	free(cid);
+	free(keys);
 	free(pod);
 	free(ccid);
 	free(mpod);
@@ -1326,6 +1341,7 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 	return nmaps;
 fail:
 	sp_maps_free(maps, nmaps);
+	free(keys);
 	free(cid);
 	free(pod);
 	free(ccid);

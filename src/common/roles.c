@@ -11,7 +11,7 @@
  *   containerd    the process that spawned a shim (or is named so);
  *   runc:init     a runtime's re-exec of itself as `<runtime> init` (its
  *                 parent is a runtime process, or another runc:init image);
- *   runc:create, runc:run, runc:start, runc:delete, runc
+ *   runc:create, runc:run, runc:start, runc:delete, runc:exec, runc
  *                 a process with an OCI runtime's command line (global
  *                 options, then create/run/start/delete/...) of the runc
  *                 family: it, or the create/run of the same container,
@@ -126,7 +126,7 @@ static const char *runc_role(const char *sub)
 {
 	return strcmp(sub, "create") == 0 ? "runc:create" : strcmp(sub, "run") == 0 ? "runc:run"
 	       : strcmp(sub, "start") == 0 ? "runc:start" : strcmp(sub, "delete") == 0 ? "runc:delete"
-	       : strcmp(sub, "init") == 0 ? "runc:init" : "runc";
+	       : strcmp(sub, "init") == 0 ? "runc:init" : strcmp(sub, "exec") == 0 ? "runc:exec" : "runc";
 }
 
 const char *sp_proc_env(const struct sp_proc *p, const char *name)

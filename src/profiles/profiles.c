@@ -4,12 +4,13 @@
 #include "phases.h"
 
 extern const struct sp_profile sp_profile_crun, sp_profile_runc, sp_profile_containerd,
-	sp_profile_pod, sp_profile_pod_container, sp_profile_docker, sp_profile_podman, sp_profile_podman_crun;
+	sp_profile_pod, sp_profile_pod_container, sp_profile_docker, sp_profile_podman, sp_profile_podman_crun,
+	sp_profile_exec;
 
 const struct sp_profile *const sp_profiles[] = {
 	&sp_profile_crun, &sp_profile_runc, &sp_profile_containerd, &sp_profile_pod,
 	&sp_profile_pod_container, &sp_profile_docker, &sp_profile_podman,
-	&sp_profile_podman_crun,
+	&sp_profile_podman_crun, &sp_profile_exec,
 };
 const size_t sp_nprofiles = sizeof(sp_profiles) / sizeof(sp_profiles[0]);
 

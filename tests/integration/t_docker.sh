@@ -63,13 +63,19 @@ jq -e '[.maps[] | select(.profile == "docker") | .container_id as $id |
 ok "3 docker runs at once: 3 maps, each with its own container id and layer only"
 
 # --- Docker as without the library: output, exit status, logs, rm -f, restarts.
-out=$(dockerd_cli "$D" run --rm --network none bb:latest /bin/sh -c 'echo out; echo err >&2; exit 3' 2>&1); rc=$?
-[ $rc -eq 3 ] && [ "$out" = "out
-err" ] || fail "docker run said '$out', exit $rc (expected out, err, 3)"
+dockerd_cli "$D" run --rm --network none bb:latest /bin/sh -c 'echo out; echo err >&2; exit 3' \
+	>"$TMP/o" 2>"$TMP/e"; rc=$?
+[ $rc -eq 3 ] && [ "$(cat "$TMP/o")" = out ] && [ "$(cat "$TMP/e")" = err ] ||
+	fail "docker run said '$(cat "$TMP/o")' and '$(cat "$TMP/e")', exit $rc (expected out, err, 3)"
 dockerd_cli "$D" run -d --name logged --network none bb:latest /bin/sh -c 'echo logged; sleep 60' >/dev/null ||
 	fail "docker run -d failed"
 for _ in $(seq 1 50); do [ "$(dockerd_cli "$D" logs logged 2>&1)" = logged ] && break; sleep 0.1; done
 [ "$(dockerd_cli "$D" logs logged 2>&1)" = logged ] || fail "docker logs said '$(dockerd_cli "$D" logs logged 2>&1)'"
+out=$(dockerd_cli "$D" exec logged /bin/sh -c 'echo in; exit 4'); rc=$?
+[ $rc -eq 4 ] && [ "$out" = in ] || fail "docker exec said '$out', exit $rc (expected in, 4)"
+id=$(dockerd_cli "$D" inspect -f '{{.Id}}' logged)
+check "$D/out" "[.maps[] | select(.profile == \"exec\" and (.container_id | startswith(\"$id/exec-\")) and .missing_phases == 0)] | length == 1" \
+	"docker exec: a map of its own (runtime_exec, runtime_init, namespace_join, process_exec), output and exit status 4 as documented"
 dockerd_cli "$D" rm -f logged >/dev/null || fail "docker rm -f of a running container failed"
 dockerd_cli "$D" inspect logged >/dev/null 2>&1 && fail "the container is still there after rm -f"
 dockerd_cli "$D" run -d --name again --network none --restart on-failure:2 bb:latest /bin/sh -c 'exit 1' >/dev/null ||
@@ -84,7 +90,7 @@ dockerd_cli "$D" rm -f again >/dev/null
 ok "output and exit status (3), docker logs, rm -f of a running container, restart on-failure:2 as Docker documents"
 
 # --- rootfs_mount against strace -f -T on an untraced dockerd, interleaved.
-M=${STARTPATH_DOCKER_STRACE_RUNS:-10}
+M=${STARTPATH_DOCKER_STRACE_RUNS:-20}
 mkdir -p "$S"
 strace -f -T -qq -e trace=mount -e signal=none -o "$S/strace" \
 	dockerd --data-root "$S/data" --exec-root "$S/exec" --pidfile "$S/docker.pid" \
@@ -95,9 +101,15 @@ for _ in $(seq 1 300); do dockerd_cli "$S" info >/dev/null 2>&1 && break; sleep 
 dockerd_image "$S" || fail "dockerd under strace did not start: $(tail -3 "$S/dockerd.log")"
 skip_lines=$(wc -l <"$S/strace")
 for i in $(seq 1 "$M"); do
+	# ABBA: neither side always runs first.
+	if [ $((i % 2)) -eq 0 ]; then
+		dockerd_cli "$S" run --rm --network none bb:latest /bin/true >/dev/null 2>&1 || fail "docker run (strace) $i"
+	fi
 	dockerd_cli "$D" run --rm --cidfile "$TMP/m$i.cid" --network none bb:latest /bin/true >/dev/null 2>&1 ||
 		fail "docker run (library) $i"
-	dockerd_cli "$S" run --rm --network none bb:latest /bin/true >/dev/null 2>&1 || fail "docker run (strace) $i"
+	if [ $((i % 2)) -eq 1 ]; then
+		dockerd_cli "$S" run --rm --network none bb:latest /bin/true >/dev/null 2>&1 || fail "docker run (strace) $i"
+	fi
 done
 report_json "$D/out" | jq --arg ids "$(cat "$TMP"/m*.cid)" '.maps |= map(select(.container_id as $c | $ids | contains($c)))' >"$TMP/report.json" ||
 	fail "report failed"
@@ -111,9 +123,13 @@ tail -n +$((skip_lines + 1)) "$S/strace" | grep '"overlay", "[^"]*[0-9a-f]/merge
 med() { awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}' "$1"; }
 om=$(med "$TMP/ours"); tm=$(med "$TMP/theirs")
 echo "rootfs_mount: startpath median $om µs ($(wc -l <"$TMP/ours") runs); strace -f -T median $tm µs ($(wc -l <"$TMP/theirs") runs)"
-awk -v a="$om" -v b="$tm" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 100 || d <= 0.10 * b) }' ||
-	fail "rootfs_mount $om µs against strace's $tm µs: more than 10% and 100 µs apart"
-ok "rootfs_mount agrees with strace -f -T's duration of the same mount (within 10% or 100 µs)"
+# strace -T also counts part of strace's own stops around the call, which
+# grow with the machine's load (+20-30% seen with a CPU hog and make test
+# beside it; 429 against 389 µs quiet): strace may read higher by 30%.
+awk -v a="$om" -v b="$tm" 'BEGIN { d = a - b; lim = (d < 0) ? 0.30 * b : 0.10 * b;
+	if (d < 0) d = -d; exit !(d <= 100 || d <= lim) }' ||
+	fail "rootfs_mount $om µs against strace's $tm µs: further apart than 10% (30% below) and 100 µs"
+ok "rootfs_mount agrees with strace -f -T's duration of the same mount ($om against $tm µs)"
 
 # --- The CI gate on a Docker that runs under the library (here the private
 # one, as DOCKER_HOST): an A/B bench of an image against itself.
