@@ -12,11 +12,13 @@
  * Which process does what (roles.c) is decided from behaviour and relations,
  * not file names.  Which calls belong to which container start: every call
  * of a process whose command line names the container (runtime ID, the
- * shim's -id),
- * and of its descendants (runc init, nsexec's children); of containerd,
- * which serves every container, only the calls about this one: its task
- * directory, its snapshot (the upper dir of the shim's overlay mount names
- * it), and the shim it started.
+ * shim's -id, conmon's -c, a CNI plugin's CNI_CONTAINERID), and of its
+ * descendants (runc init, nsexec's children, an IPAM plugin); of the
+ * processes that serve many containers (containerd, a pod's shim, dockerd)
+ * only the calls about this one: its task or CRI directory, its snapshot
+ * or docker layer (named by the rootfs mount that used it), its network
+ * namespace, the process it started.  A `runc exec` is a start of its own.
+ * A pod's sandbox map then takes in its containers' maps (pods_merge).
  */
 #include "phases.h"
 
