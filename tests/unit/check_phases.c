@@ -402,6 +402,75 @@ START_TEST(test_roles)
 }
 END_TEST
 
+/* Roles of the engines' processes: a CNI plugin by its environment (the
+ * marks the library writes at load), conmon by its arguments, dockerd's
+ * re-executions by argv[0], and a hook as a runtime create's other child. */
+START_TEST(test_engine_roles)
+{
+	struct sp_proc p[3];
+	struct sp_mark marks[2] = { { 1, 1, 1, "env:CNI_COMMAND=ADD" },
+				    { 1, 1, 1, "env:CNI_CONTAINERID=sb1" } };
+	char *cni[] = { "/usr/lib/cni/bridge", NULL };
+	char *conmon[] = { "/usr/bin/conmon", "--api-version", "1", "-c", "c9", "-u", "c9", "-r",
+			   "/usr/bin/runc", NULL };
+	char *setkey[] = { "libnetwork-setkey", "-exec-root=/run/docker", "c9", "abc", NULL };
+	char *dockerd[] = { "/usr/sbin/dockerd", "-H", "unix:///s", NULL };
+	char *create[] = { "runc", "create", "--bundle", "/b", "c9", NULL };
+	char *init[] = { "runc", "init", NULL };
+
+	memset(p, 0, sizeof(p));
+	p[0].exe = "/usr/lib/cni/bridge";
+	p[0].argv = cni;
+	p[0].argc = 1;
+	p[0].marks = marks;
+	p[0].nmarks = 2;
+	ck_assert_str_eq(sp_proc_role(&p[0]), "cni:add");
+	ck_assert_str_eq(sp_proc_container_id(&p[0]), "sb1");
+	ck_assert_str_eq(sp_proc_env(&p[0], "CNI_CONTAINERID"), "sb1");
+	ck_assert_ptr_null(sp_proc_env(&p[0], "CNI_CONTAINER"));
+	p[0].nmarks = 0;
+	ck_assert_str_eq(sp_proc_role(&p[0]), "bridge");
+
+	p[0].exe = "/usr/bin/conmon";
+	p[0].argv = conmon;
+	p[0].argc = 9;
+	ck_assert_str_eq(sp_proc_role(&p[0]), "conmon");
+	ck_assert_str_eq(sp_proc_container_id(&p[0]), "c9");
+
+	p[0].exe = "/usr/sbin/dockerd";
+	p[0].argv = dockerd;
+	p[0].argc = 3;
+	ck_assert_str_eq(sp_proc_role(&p[0]), "dockerd");
+	p[0].argv = setkey;
+	p[0].argc = 4;
+	ck_assert_str_eq(sp_proc_role(&p[0]), "libnetwork-setkey");
+
+	/* runc create (pid 10), its runc init (11), and the hook it ran (12). */
+	memset(p, 0, sizeof(p));
+	p[0].exe = "/usr/sbin/runc";
+	p[0].argv = create;
+	p[0].argc = 5;
+	p[0].host_pid = 10;
+	p[0].t_load_ns = 100;
+	p[1].exe = "/usr/sbin/runc";
+	p[1].argv = init;
+	p[1].argc = 2;
+	p[1].host_pid = 11;
+	p[1].ppid = 10;
+	p[1].t_load_ns = 200;
+	p[2].exe = "/usr/sbin/dockerd";
+	p[2].argv = setkey;
+	p[2].argc = 4;
+	p[2].host_pid = 12;
+	p[2].ppid = 10;
+	p[2].t_load_ns = 300;
+	sp_roles_assign(p, 3);
+	ck_assert_str_eq(sp_proc_role(&p[0]), "runc:create");
+	ck_assert_str_eq(sp_proc_role(&p[1]), "runc:init");
+	ck_assert_str_eq(sp_proc_role(&p[2]), "hook");
+}
+END_TEST
+
 START_TEST(test_rule_table_well_formed)
 {
 	for (size_t p = 0; p < sp_nprofiles; p++) {
@@ -443,6 +512,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_missing_phases);
 	tcase_add_test(tc, test_container_id);
 	tcase_add_test(tc, test_rule_table_well_formed);
+	tcase_add_test(tc, test_engine_roles);
 	tcase_add_test(tc, test_containerd_map);
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_why_not_seen);
