@@ -25,6 +25,12 @@ INCLUDEDIR ?= $(PREFIX)/include
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 B       := build
+# SELFTIME=1: a timing build of the library in build/selftime (it sums the
+# time spent inside it, by where, into each ring's header: scripts/libtime.sh).
+ifeq ($(SELFTIME),1)
+B       := build/selftime
+CFLAGS  += -DSP_SELFTIME
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -265,7 +271,7 @@ integration: all $(PROGS) $(CTORLIB)
 demo: deps-demo all
 	$(Q)scripts/demo.sh
 
-BENCH := $(B)/bench/hookbench $(B)/bench/ringbench $(B)/bench/execbench
+BENCH := $(B)/bench/hookbench $(B)/bench/ringbench $(B)/bench/execbench $(B)/bench/libtime
 bench-build: $(BENCH)
 $(B)/bench/hookbench: tests/bench/hookbench.c
 	@mkdir -p $(dir $@)
@@ -273,6 +279,9 @@ $(B)/bench/hookbench: tests/bench/hookbench.c
 $(B)/bench/execbench: tests/bench/execbench.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+$(B)/bench/libtime: tests/bench/libtime.c include/startpath.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -o $@ $<
 $(B)/bench/ringbench: tests/bench/ringbench.c src/common/ring.c src/common/record.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc/common -o $@ $^ -lpthread

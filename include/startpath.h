@@ -134,6 +134,9 @@ struct sp_record {
 #define SP_ARGS_MAX 1024
 
 /* The header page of a ring file.  Fixed at creation except head/flags. */
+/* Where the library spent its time (sp_ring_hdr.cost_ns). */
+enum { SP_COST_LOAD, SP_COST_CALLS, SP_COST_CHILD, SP_COST_EXEC, SP_COST_EXIT, SP_COST_N };
+
 struct sp_ring_hdr {
 	uint64_t magic;
 	uint32_t version;
@@ -156,7 +159,10 @@ struct sp_ring_hdr {
 	 * (its own, when /proc agreed), or 0 if unknown: retention asks
 	 * whether a process is alive only in that namespace. */
 	uint64_t pidns;
-	char pad1[56];
+	/* Nanoseconds spent inside the library by this process, by where
+	 * (SP_COST_*): written by a timing build only (make SELFTIME=1). */
+	uint64_t cost_ns[5];
+	char pad1[16];
 	/* Written while running; each on its own cache line. */
 	uint64_t head __attribute__((aligned(64)));
 	/* Slots [0, reserved) have their pages in the file; 0: all of them

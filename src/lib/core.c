@@ -210,6 +210,50 @@ const char *sp_exe(void)
 	return sp_s.exe;
 }
 
+/* ---- the timing build ---- */
+
+#ifdef SP_SELFTIME
+static void cost_add(unsigned depth, uint64_t now)
+{
+	if (depth < sizeof(sp_t.cost_where))
+		__atomic_fetch_add(&sp_s.cost[sp_t.cost_where[depth]], now - sp_t.cost_t0,
+				   __ATOMIC_RELAXED);
+}
+
+void sp_cost_in(unsigned where)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (sp_t.cost_depth)
+		cost_add(sp_t.cost_depth - 1, now);
+	if (sp_t.cost_depth < sizeof(sp_t.cost_where))
+		sp_t.cost_where[sp_t.cost_depth] = (uint8_t)where;
+	sp_t.cost_depth++;
+	sp_t.cost_t0 = now;
+}
+
+void sp_cost_out(void)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (!sp_t.cost_depth)
+		return;
+	cost_add(--sp_t.cost_depth, now);
+	sp_t.cost_t0 = now;
+	if (__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) && sp_s.ring.hdr)
+		for (int i = 0; i < SP_COST_N; i++)
+			__atomic_store_n(&sp_s.ring.hdr->cost_ns[i],
+					 __atomic_load_n(&sp_s.cost[i], __ATOMIC_RELAXED),
+					 __ATOMIC_RELAXED);
+}
+
+void sp_cost_reset(void)
+{
+	for (int i = 0; i < SP_COST_N; i++)
+		__atomic_store_n(&sp_s.cost[i], 0, __ATOMIC_RELAXED);
+}
+#endif
+
 /* ---- the ring file ---- */
 
 #ifndef MADV_POPULATE_WRITE
@@ -795,6 +839,7 @@ static void sp_init(int argc, char **argv)
 	if (!__atomic_compare_exchange_n(&sp_s.init, &expect, 1, 0, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return;
+	SP_COST_IN(SP_COST_LOAD);
 	sp_t.busy++;
 	sp_resolve_all();
 	sp_s.pid = getpid();
@@ -837,6 +882,7 @@ static void sp_init(int argc, char **argv)
 done:
 	sp_t.busy--;
 	__atomic_store_n(&sp_s.init, 2, __ATOMIC_RELEASE);
+	SP_COST_OUT();
 }
 
 __attribute__((constructor)) static void sp_ctor(int argc, char **argv, char **envp)
@@ -889,6 +935,7 @@ int sp_enter(struct sp_frame *c, unsigned call, unsigned src, const char *const 
 	c->on = 0;
 	if (sp_unlikely(!sp_ready()) || sp_unlikely(sp_t.busy))
 		return 0;
+	SP_COST_IN(SP_COST_CALLS);
 	saved = errno;
 	c->on = 1;
 	c->call = (uint16_t)call;
@@ -902,6 +949,7 @@ int sp_enter(struct sp_frame *c, unsigned call, unsigned src, const char *const 
 	if (nstr)
 		sp_rec_put_strs(r, strs, nstr);
 	sp_ring_commit(r, ticket);
+	SP_COST_OUT();
 	errno = saved;
 	return 1;
 }
@@ -913,6 +961,7 @@ void sp_exit(struct sp_frame *c, long result, int err, uint64_t a0)
 
 	if (!c->on)
 		goto out;
+	SP_COST_IN(SP_COST_CALLS);
 	r = rec_begin(&ticket, SP_K_EXIT, c->call, c->src);
 	r->callid = c->callid;
 	r->result = result;
@@ -921,6 +970,7 @@ void sp_exit(struct sp_frame *c, long result, int err, uint64_t a0)
 	r->arg[1] = 0;
 	r->arg[2] = 0;
 	sp_ring_commit(r, ticket);
+	SP_COST_OUT();
 out:
 	errno = err;
 }
@@ -933,6 +983,7 @@ void sp_event(unsigned kind, long result, const char *text)
 
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE))
 		return;
+	SP_COST_IN(SP_COST_CALLS);
 	saved = errno;
 	r = rec_begin(&ticket, kind, SP_C_NONE, SP_SRC_LIBC);
 	r->callid = 0;
@@ -945,6 +996,7 @@ void sp_event(unsigned kind, long result, const char *text)
 		__atomic_store_n(&sp_s.ring.hdr->exit_status, result, __ATOMIC_RELAXED);
 		__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_EXITED, __ATOMIC_RELEASE);
 	}
+	SP_COST_OUT();
 	errno = saved;
 }
 
@@ -956,12 +1008,17 @@ void sp_child_init(void)
 	struct sp_ring_hdr parent;
 	int saved = errno, dfd;
 
+	SP_COST_IN(SP_COST_CHILD);
+#ifdef SP_SELFTIME
+	sp_cost_reset();
+#endif
 	sp_t.tid = 0;
 	sp_t.shared = 0;
 	sp_s.pid = (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained) {
 		/* In a container's root our directory is not the host's: keep
 		 * writing into the inherited shared ring. */
+		SP_COST_OUT();
 		errno = saved;
 		return;
 	}
@@ -978,6 +1035,7 @@ void sp_child_init(void)
 		close(dfd);
 	sp_t.busy--;
 	sp_event(SP_K_FORK, 0, NULL);
+	SP_COST_OUT();
 	errno = saved;
 }
 
@@ -1012,6 +1070,7 @@ char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *b
 	*added = 0;
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || !sp_s.carry[0])
 		return envp;
+	SP_COST_IN(SP_COST_EXEC);
 	/* Into a container: nothing of ours goes along. */
 	if (sp_s.contained)
 		n = sp_env_strip(envp, sp_s.carry, sp_s.libpath, out, outcap, buf, buflen);
@@ -1021,9 +1080,11 @@ char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *b
 		sp_say_once(SP_MSG_ENV, "environment too large to %s the startpath settings; "
 			    "the child %s", sp_s.contained ? "take out" : "add",
 			    sp_s.contained ? "gets it as it is" : "is not traced");
+		SP_COST_OUT();
 		return envp;
 	}
 	*added = sp_s.contained ? 0 : n;
+	SP_COST_OUT();
 	return n ? out : envp;
 }
 
@@ -1118,8 +1179,10 @@ void sp_before_exec(void)
 {
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
 		return;
+	SP_COST_IN(SP_COST_EXEC);
 	__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_EXECED, __ATOMIC_RELEASE);
 	flush_json();
+	SP_COST_OUT();
 }
 
 void sp_exec_failed(void)
@@ -1133,14 +1196,18 @@ void sp_flush_exit(void)
 {
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
 		return;
+	SP_COST_IN(SP_COST_EXIT);
 	flush_json();
+	SP_COST_OUT();
 }
 
 __attribute__((destructor)) static void sp_dtor(void)
 {
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
 		return;
+	SP_COST_IN(SP_COST_EXIT);
 	if (!(__atomic_load_n(&sp_s.ring.hdr->flags, __ATOMIC_ACQUIRE) & SP_HF_EXITED))
 		sp_event(SP_K_PEXIT, -1, NULL); /* returned from main: status unknown here */
 	flush_json();
+	SP_COST_OUT();
 }

@@ -101,7 +101,7 @@ static int being_traced(void)
 	return *t >= '1' && *t <= '9';
 }
 
-int sp_static_target(int dirfd, const char *path, int at_flags)
+static int static_target(int dirfd, const char *path, int at_flags)
 {
 	union {
 		Elf64_Ehdr e;
@@ -147,6 +147,16 @@ int sp_static_target(int dirfd, const char *path, int at_flags)
 no:
 	sp_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
 	return -1;
+}
+
+int sp_static_target(int dirfd, const char *path, int at_flags)
+{
+	int fd;
+
+	SP_COST_IN(SP_COST_EXEC);
+	fd = static_target(dirfd, path, at_flags);
+	SP_COST_OUT();
+	return fd;
 }
 
 char **sp_launcher_argv(int fd, const char *path, char *const argv[], char **out, size_t max,

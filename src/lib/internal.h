@@ -44,6 +44,11 @@ struct sp_thread {
 	int busy;               /* inside the library's own work: do not record */
 	uint32_t callid;
 	uint32_t vfork_callid;  /* the vfork whose exit the parent records */
+#ifdef SP_SELFTIME
+	unsigned cost_depth;
+	uint8_t cost_where[8];
+	uint64_t cost_t0;
+#endif
 };
 extern SP_HIDDEN __thread struct sp_thread sp_t __attribute__((tls_model("initial-exec")));
 
@@ -75,6 +80,9 @@ struct sp_state {
 	char launcher[600];    /* STARTPATH_EXEC, else next to the library */
 	char cache[512];       /* STARTPATH_CACHE, or "": dir/.sites */
 	uint64_t keep_age_s, keep_mb, keep_procs; /* STARTPATH_KEEP_* */
+#ifdef SP_SELFTIME
+	uint64_t cost[SP_COST_N];
+#endif
 };
 extern SP_HIDDEN struct sp_state sp_s;
 
@@ -165,6 +173,24 @@ enum sp_msg_id {
 	SP_MSG_DIR, SP_MSG_RING, SP_MSG_JSON, SP_MSG_ENV, SP_MSG_CONFIG,
 	SP_MSG_RESOLVE, SP_MSG_CHILD_RING, SP_MSG_ARGV, SP_MSG_CACHE,
 };
+
+/*
+ * The timing build (make SELFTIME=1, -DSP_SELFTIME): every entry point
+ * brackets its work with SP_COST_IN(where) ... SP_COST_OUT(); a nested
+ * bracket pauses the outer one, so each nanosecond counts once, where it
+ * was spent.  The totals go to the ring header's cost_ns[] (startpath.h)
+ * as they grow.  In a normal build both are nothing.
+ */
+#ifdef SP_SELFTIME
+SP_HIDDEN void sp_cost_in(unsigned where);
+SP_HIDDEN void sp_cost_out(void);
+SP_HIDDEN void sp_cost_reset(void);
+#define SP_COST_IN(where) sp_cost_in(where)
+#define SP_COST_OUT() sp_cost_out()
+#else
+#define SP_COST_IN(where) ((void)0)
+#define SP_COST_OUT() ((void)0)
+#endif
 
 /* Raw syscall without touching errno (sys.h). */
 #define sp_raw_syscall6 sp_sys6

@@ -117,7 +117,7 @@ static int raw_exec(struct sp_raw_regs *r, struct sp_raw_inflight *in)
 	return SP_ACT_NORMAL;
 }
 
-int sp_raw_pre(struct sp_raw_regs *r)
+static int raw_pre(struct sp_raw_regs *r)
 {
 	const uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
 	struct sp_raw_inflight *in = &sp_raw.cur;
@@ -172,7 +172,7 @@ int sp_raw_pre(struct sp_raw_regs *r)
 	return act;
 }
 
-void sp_raw_post(struct sp_raw_regs *r)
+static void raw_post(struct sp_raw_regs *r)
 {
 	long res = (long)r->rax;
 	struct sp_raw_inflight *in = &sp_raw.cur;
@@ -211,4 +211,21 @@ void sp_raw_post(struct sp_raw_regs *r)
 	in->f.on = 0;
 out:
 	errno = saved;
+}
+
+int sp_raw_pre(struct sp_raw_regs *r)
+{
+	int act;
+
+	SP_COST_IN(SP_COST_CALLS);
+	act = raw_pre(r);
+	SP_COST_OUT();
+	return act;
+}
+
+void sp_raw_post(struct sp_raw_regs *r)
+{
+	SP_COST_IN(SP_COST_CALLS);
+	raw_post(r);
+	SP_COST_OUT();
 }
