@@ -66,10 +66,12 @@ UNIT_SRC   := $(wildcard tests/unit/check_*.c)
 PROG_SRC   := $(wildcard tests/progs/*.c)
 
 # Shared sources are compiled twice: PIC for the library (no sanitizers:
-# it runs inside other programs), plain for the CLI and the tests.
-# The library leaves out procjson.c, the one user of cJSON: it writes its
-# JSON with procwrite.c, so a traced process loads no libcjson.so.1.
-COMMON_PIC := $(filter-out $(B)/pic/src/common/procjson.o,$(COMMON_SRC:%.c=$(B)/pic/%.o))
+# it runs inside other programs), plain for the CLI and the tests.  The
+# library takes only what recording needs (the ring, the record packing,
+# the environment and directory checks): what it links in is loaded and
+# relocated in every traced process.
+LIB_COMMON := ring record env trust
+COMMON_PIC := $(LIB_COMMON:%=$(B)/pic/src/common/%.o)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/pic/%.o) $(LIB_ASM:%.S=$(B)/pic/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/obj/%.o)

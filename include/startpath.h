@@ -21,6 +21,9 @@
 
 /* Environment variables read by libstartpath.so. */
 #define SP_ENV_DIR      "STARTPATH_DIR"      /* output directory */
+/* Set by the library for the image an exec starts (never by a user):
+ * "<pid>:<host pid>:<pid namespace inode>" of the process that exec'd. */
+#define SP_ENV_PROC     "STARTPATH_PROC"
 #define SP_ENV_DEBUG    "STARTPATH_DEBUG"    /* 0..3 */
 #define SP_ENV_LOG      "STARTPATH_LOG"      /* log file path (".<pid>" appended) */
 #define SP_ENV_PREFIXES "STARTPATH_PREFIXES" /* ':'-separated dir prefixes for mkdir/rename */

@@ -20,7 +20,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/bench-stats.sh"
 rounds=${1:-40}
 json=${2:-}
-ref=${STARTPATH_BENCH_LIBTIME_REF:-f00dcafe}
+ref=${STARTPATH_BENCH_LIBTIME_REF:-ff04b48}
 if [ "$(id -u)" -ne 0 ]; then
 	echo "library-time benchmark skipped: needs root (containerd)"
 	exit 0
@@ -29,7 +29,10 @@ for c in containerd ctr runc; do
 	command -v $c >/dev/null || { echo "library-time benchmark skipped: no $c"; exit 0; }
 done
 work=$(mktemp -d /tmp/startpath-libtime.XXXXXX)
-trap 'ctrd_stop "$work/cur"; ctrd_stop "$work/ref"; [ -d "$work/tree" ] && git -C "$top" worktree remove --force "$work/tree" >/dev/null 2>&1; rm -rf "$work"' EXIT
+# The rings go on a tmpfs, as by default on a systemd host (/run).
+out=$(mktemp -d /run/startpath-libtime.XXXXXX)
+[ "$(stat -f -c %T "$out")" = tmpfs ] || mount -t tmpfs -o size=512m,mode=0700 splibtime "$out"
+trap 'ctrd_stop "$work/cur"; ctrd_stop "$work/ref"; umount "$out" 2>/dev/null; rm -rf "$out"; [ -d "$work/tree" ] && git -C "$top" worktree remove --force "$work/tree" >/dev/null 2>&1; rm -rf "$work"' EXIT
 make -C "$top" --no-print-directory -s SELFTIME=1 build/selftime/lib/libstartpath.so || exit 1
 make -C "$top" --no-print-directory -s build/bench/libtime || exit 1
 lt="$top/build/bench/libtime"
@@ -45,18 +48,18 @@ if [ "$ref" != none ]; then
 fi
 # Nothing may be removed while the rings are summed.
 export STARTPATH_KEEP_PROCS=1000000 STARTPATH_KEEP_MB=1000000 STARTPATH_KEEP_AGE=1000000
-STARTPATH_OUT="$work/cur.out" ctrd_start "$work/cur" "$top/build/selftime/lib/libstartpath.so" || exit 1
-mkdir -p -m 0700 "$work/cur.out"
+mkdir -p -m 0700 "$out/cur"
+STARTPATH_OUT="$out/cur" ctrd_start "$work/cur" "$top/build/selftime/lib/libstartpath.so" || exit 1
 if [ "$modes" = "cur ref" ]; then
-	mkdir -p -m 0700 "$work/ref.out"
-	STARTPATH_OUT="$work/ref.out" ctrd_start "$work/ref" "$work/tree/build/selftime/lib/libstartpath.so" || exit 1
+	mkdir -p -m 0700 "$out/ref"
+	STARTPATH_OUT="$out/ref" ctrd_start "$work/ref" "$work/tree/build/selftime/lib/libstartpath.so" || exit 1
 fi
 for m in $modes; do ctrd_image "$work/$m" || exit 1; done
 run() { # run MODE ID: one start; appends "rings load calls child exec exit total" (delta) to MODE.t
 	local before after
-	before=$("$lt" "$work/$1.out")
+	before=$("$lt" "$out/$1")
 	ctrd_ctr "$work/$1" run --rm docker.io/library/bb:latest "$2" /bin/true >/dev/null 2>&1 || echo "run failed" >&2
-	after=$("$lt" "$work/$1.out")
+	after=$("$lt" "$out/$1")
 	echo "$before $after" | awk '{n=NF/2; s=""; for (i=1;i<=n;i++) s=s (i>1?" ":"") $(n+i)-$i; print s}' >>"$work/$1.t"
 }
 for m in $modes; do run "$m" "w$m" && : >"$work/$m.t"; done

@@ -197,8 +197,11 @@ int sp_dataset_load(const char *dir, struct sp_dataset *ds)
 	}
 	load_run(ds);
 	if (!ds->nprocs) {
-		sp_err("%s: no startpath process files (*.ring, *.json)%s", dir,
-		       ds->nbad ? " that could be read" : "");
+		sp_err("%s: no startpath process files (*.ring, *.json)%s%s", dir,
+		       ds->nbad ? " that could be read" : "",
+		       ds->nbad ? "" : "; a traced process gets its file at its first recorded call (a "
+				       "mount, exec, fork or clone, namespace change, or mkdir/rename "
+				       "under a watched prefix): none made one");
 		goto out;
 	}
 	qsort(ds->procs, ds->nprocs, sizeof(*ds->procs), proc_cmp);

@@ -26,15 +26,12 @@
 #include <unistd.h>
 
 #include "env.h"
-#include "model.h"
-#include "procwrite.h"
 #include "raw.h"
 
 SP_HIDDEN __thread struct sp_thread sp_t __attribute__((tls_model("initial-exec")));
 SP_HIDDEN struct sp_state sp_s;
 
 static uint64_t said;          /* sp_say_once bits */
-static int json_off;           /* STARTPATH_JSON=0 */
 static int log_fd = -1;        /* STARTPATH_LOG file, else stderr */
 /* Some programs' stderr is part of their answer to their caller: a
  * containerd shim's `start` output is parsed as its address, and go-runc
@@ -43,6 +40,7 @@ static int log_fd = -1;        /* STARTPATH_LOG file, else stderr */
  * STARTPATH_LOG only, and are dropped without it. */
 static int stderr_is_reply;
 static char log_path[512];
+static int load_dfd = -1;      /* the directory checked by the constructor, while it runs */
 
 /* ---- real functions ---- */
 
@@ -240,7 +238,8 @@ void sp_cost_out(void)
 		return;
 	cost_add(--sp_t.cost_depth, now);
 	sp_t.cost_t0 = now;
-	if (__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) && sp_s.ring.hdr)
+	if (__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&sp_s.ring_state, __ATOMIC_ACQUIRE) == SP_RING_READY)
 		for (int i = 0; i < SP_COST_N; i++)
 			__atomic_store_n(&sp_s.ring.hdr->cost_ns[i],
 					 __atomic_load_n(&sp_s.cost[i], __ATOMIC_RELAXED),
@@ -284,25 +283,26 @@ static uint64_t pid_ns(int hp)
 }
 
 /* Create and map this process's ring in the checked directory dfd; fill
- * its identity.  0 or -1. */
-static int ring_create(int dfd, const struct sp_ring_hdr *parent, int argc, char **argv)
+ * its identity from what was kept at load (or at the fork).  0 or -1. */
+static int ring_create(int dfd)
 {
 	uint32_t cap = SP_RING_DEFAULT_RECORDS;
-	const char *self = sp_exe();
+	const char *self = sp_exe(), *base = strrchr(self, '/') ? strrchr(self, '/') + 1 : self;
 	struct sp_ring_hdr *h;
-	uint64_t t_load = now_ns(CLOCK_MONOTONIC);
+	uint64_t t_load = sp_s.t_start;
 	char name[80];
 	size_t size;
 	void *mem;
 	uint32_t first, ready = 0;
-	int fd, hp = host_pid();
+	/* Asking /proc (two lookups, the namespace's the dearer) only when
+	 * the exec or fork that made this process did not say. */
+	int fd, hp = sp_s.hp ? sp_s.hp : host_pid();
 
 	/* containerd and dockerd live for weeks and serve every start: a
 	 * longer history. */
-	if (strcmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, "containerd") == 0 ||
-	    (strcmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, "dockerd") == 0 &&
-	     argc > 0 && argv && argv[0] &&
-	     strcmp(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], "dockerd") == 0))
+	if (strcmp(base, "containerd") == 0 ||
+	    (strcmp(base, "dockerd") == 0 && sp_s.argc > 0 &&
+	     strcmp(strrchr(sp_s.args, '/') ? strrchr(sp_s.args, '/') + 1 : sp_s.args, "dockerd") == 0))
 		cap = SP_RING_DAEMON_RECORDS;
 	if (sp_s.ring_cap)
 		cap = sp_s.ring_cap;
@@ -349,41 +349,26 @@ static int ring_create(int dfd, const struct sp_ring_hdr *parent, int argc, char
 		munmap(mem, size);
 		goto fail_fd;
 	}
+	close(fd);
+	/* A fork child still has its parent's ring mapped: let it go. */
+	if (sp_s.ring.hdr)
+		munmap(sp_s.ring.hdr, sp_s.ring.map_size);
 	sp_ring_init(&sp_s.ring, mem, cap);
 	sp_s.ring.hdr->reserved = ready < cap ? ready : 0;
-	close(fd);
 	h = sp_s.ring.hdr;
 	h->ring_id = new_ring_id();
+	h->parent_ring_id = sp_s.parent_ring_id;
 	h->pid = sp_s.pid;
 	h->host_pid = hp;
-	h->pidns = sp_s.pidns = pid_ns(hp);
+	h->pidns = sp_s.pidns = sp_s.hp ? sp_s.pidns : pid_ns(hp);
+	sp_s.hp = hp;
 	h->ppid = getppid();
 	h->t_load_ns = t_load;
-	h->t_load_real_ns = now_ns(CLOCK_REALTIME);
-	if (parent) {
-		h->parent_ring_id = parent->ring_id;
-		memcpy(h->exe, parent->exe, sizeof(h->exe));
-		memcpy(h->args, parent->args, sizeof(h->args));
-		h->argc = parent->argc;
-		return 0;
-	}
+	h->t_load_real_ns = sp_s.t_start_real;
 	memcpy(h->exe, self, sizeof(h->exe));
-	if (argv) {
-		size_t used = 0;
-
-		for (int i = 0; i < argc && argv[i]; i++) {
-			size_t l = strlen(argv[i]);
-
-			if (used + l + 1 > sizeof(h->args)) {
-				l = sizeof(h->args) - used - 1;
-				if ((ssize_t)l <= 0)
-					break;
-			}
-			memcpy(h->args + used, argv[i], l);
-			h->args[used + l] = '\0';
-			used += l + 1;
-			h->argc++;
-		}
+	if (sp_s.argc) {
+		memcpy(h->args, sp_s.args, sizeof(h->args));
+		h->argc = sp_s.argc;
 	} else {
 		/* Before our constructor (a hook from another constructor). */
 		int cfd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
@@ -400,6 +385,29 @@ fail_fd:
 	close(fd);
 	unlinkat(dfd, name, 0);
 	return -1;
+}
+
+/* argv as the ring's header keeps it, copied at load (the program may
+ * rewrite its argv later). */
+static void keep_args(int argc, char **argv)
+{
+	size_t used = 0;
+
+	if (!argv)
+		return;
+	for (int i = 0; i < argc && argv[i]; i++) {
+		size_t l = strlen(argv[i]);
+
+		if (used + l + 1 > sizeof(sp_s.args)) {
+			l = sizeof(sp_s.args) - used - 1;
+			if ((ssize_t)l <= 0)
+				break;
+		}
+		memcpy(sp_s.args + used, argv[i], l);
+		sp_s.args[used + l] = '\0';
+		used += l + 1;
+		sp_s.argc++;
+	}
 }
 
 /* ---- configuration ---- */
@@ -490,7 +498,8 @@ static void setup_carry(void)
 	for (char **e = environ; e && *e; e++) {
 		size_t l = strlen(*e);
 
-		if (strncmp(*e, "STARTPATH_", 10) != 0 || strncmp(*e, SP_ENV_DIR "=", 14) == 0)
+		if (strncmp(*e, "STARTPATH_", 10) != 0 || strncmp(*e, SP_ENV_DIR "=", 14) == 0 ||
+		    strncmp(*e, SP_ENV_PROC "=", sizeof(SP_ENV_PROC)) == 0)
 			continue;
 		if (k == max || l + 1 > sizeof(sp_s.carrybuf) - used) {
 			sp_say_once(SP_MSG_ENV, "settings too long to carry into children");
@@ -740,8 +749,6 @@ static void read_config(int argc, char **argv)
 	if (!p)
 		learn_containerd_paths(argc, argv), learn_dockerd_paths(argc, argv),
 			learn_podman_paths(argc, argv);
-	v = getenv("STARTPATH_JSON");
-	json_off = v && strcmp(v, "0") == 0;
 	v = getenv("STARTPATH_RAW");
 	sp_s.raw_off = v && strcmp(v, "0") == 0;
 	sp_s.no_redirect = getenv("STARTPATH_NO_EXEC_REDIRECT") != NULL;
@@ -807,6 +814,35 @@ static int is_shim(const char *name)
 			strcmp(name, "crun") == 0);
 }
 
+/* STARTPATH_PROC=<pid>:<host pid>:<pid ns inode>, set by the library in
+ * the process that exec'd this image: if it was this very process (the
+ * same pid), its host pid and pid namespace are ours. */
+static void learn_proc(void)
+{
+	const char *v = getenv(SP_ENV_PROC);
+	unsigned long long f[3] = { 0, 0, 0 };
+	int k = 0;
+
+	if (!v || !*v)
+		return;
+	snprintf(sp_s.procvar, sizeof(sp_s.procvar), "%s=%s", SP_ENV_PROC, v);
+	for (const char *p = v; k < 3; p++) {
+		if (*p >= '0' && *p <= '9' && f[k] < (1ULL << 60)) {
+			f[k] = f[k] * 10 + (unsigned)(*p - '0');
+		} else if ((*p == ':' && k < 2) || (*p == '\0' && k == 2)) {
+			k++;
+			if (!*p)
+				break;
+		} else {
+			return;
+		}
+	}
+	if (k == 3 && f[0] == (unsigned long long)sp_s.pid && f[1] > 0 && f[1] < (1ULL << 31)) {
+		sp_s.hp = (int)f[1];
+		sp_s.pidns = f[2];
+	}
+}
+
 static void atfork_child(void)
 {
 	sp_child_init();
@@ -840,9 +876,13 @@ static void sp_init(int argc, char **argv)
 					 __ATOMIC_ACQUIRE))
 		return;
 	SP_COST_IN(SP_COST_LOAD);
+	sp_t.in_init = 1;
+	sp_s.t_start = now_ns(CLOCK_MONOTONIC);
+	sp_s.t_start_real = now_ns(CLOCK_REALTIME);
 	sp_t.busy++;
 	sp_resolve_all();
 	sp_s.pid = getpid();
+	learn_proc();
 	stderr_is_reply = is_shim(program_invocation_short_name);
 	setup_log();
 	dis = getenv(SP_ENV_DISABLE);
@@ -863,24 +903,27 @@ static void sp_init(int argc, char **argv)
 	read_config(argc, argv);
 	if (setup_dir() < 0)
 		goto done;
-	dfd = open_dir(1);
-	if (dfd < 0)
+	/* The directory is checked (and made) now only if the program has
+	 * syscall sites whose cached plan is in it; else with the first record
+	 * (a process that records nothing never touches it). */
+	dfd = sp_raw_wanted() ? open_dir(1) : -2;
+	if (dfd == -1)
 		goto done;
-	if (ring_create(dfd, NULL, argc, argv) < 0) {
-		close(dfd);
-		goto done;
-	}
+	keep_args(argc, argv);
 	setup_carry();
 	pthread_atfork(NULL, NULL, atfork_child);
+	/* Recording from now on; the ring file comes with the first record. */
 	__atomic_store_n(&sp_s.on, 1, __ATOMIC_RELEASE);
-	sp_event(SP_K_LOAD, 0, NULL);
+	load_dfd = dfd;
 	record_cni_env();
-	sp_raw_setup(dfd);
-	sp_retention(dfd);
-	close(dfd);
-	sp_debug(1, "recording %s into %s/%s.ring", sp_s.ring.hdr->exe, sp_s.dir, sp_s.base);
+	if (dfd >= 0) {
+		sp_raw_setup(dfd);
+		close(dfd);
+	}
+	load_dfd = -1;
 done:
 	sp_t.busy--;
+	sp_t.in_init = 0;
 	__atomic_store_n(&sp_s.init, 2, __ATOMIC_RELEASE);
 	SP_COST_OUT();
 }
@@ -905,6 +948,78 @@ int sp_ready(void)
 }
 
 /* ---- recording ---- */
+
+static inline struct sp_record *rec_begin(uint64_t *ticket, unsigned kind, unsigned call,
+					  unsigned src);
+
+/* Make the ring file (the first record of this process is coming): in the
+ * directory checked at load, checked again; its first record says when the
+ * process started (LOAD) or was forked (FORK).  Then, at most every 10 s
+ * across processes, retention.  0: recording stops. */
+static int ring_make(void)
+{
+	struct sp_record *r;
+	uint64_t ticket;
+	/* In the constructor (a note, a CNI plugin's marks): the directory it
+	 * has just checked. */
+	int dfd = sp_t.in_init && load_dfd >= 0 ? load_dfd : open_dir(1);
+
+	if (dfd < 0)
+		return -1;
+	if (ring_create(dfd) < 0) {
+		if (dfd != load_dfd)
+			close(dfd);
+		return -1;
+	}
+	r = rec_begin(&ticket, sp_s.is_child ? SP_K_FORK : SP_K_LOAD, SP_C_NONE, SP_SRC_LIBC);
+	r->t_ns = sp_s.t_start;
+	r->callid = 0;
+	r->arg[0] = r->arg[1] = r->arg[2] = 0;
+	sp_ring_commit(r, ticket);
+	sp_retention(dfd);
+	if (dfd != load_dfd)
+		close(dfd);
+	sp_debug(1, "recording %s into %s/%s.ring", sp_s.ring.hdr->exe, sp_s.dir, sp_s.base);
+	return 0;
+}
+
+/* 1 if the ring is there to write to, made now if need be; 0 if not (and
+ * never made from a vfork child, which shares the parent's memory, nor
+ * from a signal handler that interrupted the making). */
+static int ring_ensure(void)
+{
+	int st = __atomic_load_n(&sp_s.ring_state, __ATOMIC_ACQUIRE), expect = SP_RING_NONE;
+	int saved;
+
+	if (sp_likely(st == SP_RING_READY))
+		return 1;
+	if (sp_t.shared || sp_t.making)
+		return 0;
+	if (!__atomic_compare_exchange_n(&sp_s.ring_state, &expect, SP_RING_MAKING, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		while ((st = __atomic_load_n(&sp_s.ring_state, __ATOMIC_ACQUIRE)) == SP_RING_MAKING)
+			sp_raw_syscall6(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+		return st == SP_RING_READY;
+	}
+	saved = errno;
+	sp_t.making = 1;
+	sp_t.busy++;
+	if (ring_make() == 0) {
+		__atomic_store_n(&sp_s.ring_state, SP_RING_READY, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&sp_s.on, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&sp_s.ring_state, SP_RING_NONE, __ATOMIC_RELEASE);
+	}
+	sp_t.busy--;
+	sp_t.making = 0;
+	errno = saved;
+	return __atomic_load_n(&sp_s.ring_state, __ATOMIC_ACQUIRE) == SP_RING_READY;
+}
+
+static inline int ring_ready(void)
+{
+	return __atomic_load_n(&sp_s.ring_state, __ATOMIC_ACQUIRE) == SP_RING_READY;
+}
 
 static inline struct sp_record *rec_begin(uint64_t *ticket, unsigned kind, unsigned call,
 					  unsigned src)
@@ -933,9 +1048,17 @@ int sp_enter(struct sp_frame *c, unsigned call, unsigned src, const char *const 
 	int saved;
 
 	c->on = 0;
+	if (call == SP_C_FORK || call == SP_C_VFORK || call == SP_C_CLONE || call == SP_C_CLONE3)
+		sp_t.clone_flags = call == SP_C_CLONE || call == SP_C_CLONE3 ? a0 : 0;
+	else if ((call == SP_C_UNSHARE && (a0 & CLONE_NEWPID)) || call == SP_C_SETNS)
+		sp_s.newpid_kids = 1; /* whether or not it works: then we just ask /proc */
 	if (sp_unlikely(!sp_ready()) || sp_unlikely(sp_t.busy))
 		return 0;
 	SP_COST_IN(SP_COST_CALLS);
+	if (sp_unlikely(!ring_ensure())) {
+		SP_COST_OUT();
+		return 0;
+	}
 	saved = errno;
 	c->on = 1;
 	c->call = (uint16_t)call;
@@ -959,7 +1082,7 @@ void sp_exit(struct sp_frame *c, long result, int err, uint64_t a0)
 	struct sp_record *r;
 	uint64_t ticket;
 
-	if (!c->on)
+	if (!c->on || !ring_ready())
 		goto out;
 	SP_COST_IN(SP_COST_CALLS);
 	r = rec_begin(&ticket, SP_K_EXIT, c->call, c->src);
@@ -983,6 +1106,9 @@ void sp_event(unsigned kind, long result, const char *text)
 
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE))
 		return;
+	/* A process that recorded nothing has no file to say it exited in. */
+	if (kind == SP_K_PEXIT ? !ring_ready() : !ring_ensure())
+		return;
 	SP_COST_IN(SP_COST_CALLS);
 	saved = errno;
 	r = rec_begin(&ticket, kind, SP_C_NONE, SP_SRC_LIBC);
@@ -1004,17 +1130,26 @@ void sp_event(unsigned kind, long result, const char *text)
 
 void sp_child_init(void)
 {
-	struct sp_ring old = sp_s.ring;
-	struct sp_ring_hdr parent;
-	int saved = errno, dfd;
+	int saved = errno;
 
 	SP_COST_IN(SP_COST_CHILD);
 #ifdef SP_SELFTIME
 	sp_cost_reset();
 #endif
-	sp_t.tid = 0;
-	sp_t.shared = 0;
-	sp_s.pid = (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	{
+		int ppid = sp_s.pid;
+
+		sp_t.tid = 0;
+		sp_t.shared = 0;
+		sp_s.pid = (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+		/* Our host pid is our pid if the parent's was its own (it lives
+		 * in /proc's namespace) and we are in the parent's namespace. */
+		if (sp_s.hp && sp_s.hp == ppid && !sp_s.newpid_kids &&
+		    !(sp_t.clone_flags & CLONE_NEWPID))
+			sp_s.hp = sp_s.pid;
+		else
+			sp_s.hp = 0, sp_s.pidns = 0;
+	}
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained) {
 		/* In a container's root our directory is not the host's: keep
 		 * writing into the inherited shared ring. */
@@ -1022,19 +1157,13 @@ void sp_child_init(void)
 		errno = saved;
 		return;
 	}
-	memcpy(&parent, old.hdr, offsetof(struct sp_ring_hdr, head));
-	sp_t.busy++;
-	dfd = open_dir(0);
-	if (dfd < 0 || ring_create(dfd, &parent, 0, NULL) < 0) {
-		sp_s.ring = old;
-		sp_say_once(SP_MSG_CHILD_RING, "child %d records into its parent's ring", sp_s.pid);
-	} else {
-		munmap(old.hdr, old.map_size);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	sp_t.busy--;
-	sp_event(SP_K_FORK, 0, NULL);
+	/* A ring of its own at its first record (the parent's stays mapped
+	 * until then, and is never written to). */
+	sp_s.parent_ring_id = ring_ready() ? sp_s.ring.hdr->ring_id : 0;
+	sp_s.is_child = 1;
+	sp_s.t_start = now_ns(CLOCK_MONOTONIC);
+	sp_s.t_start_real = now_ns(CLOCK_REALTIME);
+	__atomic_store_n(&sp_s.ring_state, SP_RING_NONE, __ATOMIC_RELEASE);
 	SP_COST_OUT();
 	errno = saved;
 }
@@ -1058,24 +1187,57 @@ void sp_set_contained(void)
 	if (sp_t.shared)
 		return;
 	sp_s.contained = 1;
-	if (__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) && ring_ready())
 		__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_CONTAINED, __ATOMIC_RELAXED);
 }
 
 char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *buf,
 			  size_t buflen, int *added)
 {
-	int n;
+	const char *ours[sizeof(sp_s.carry) / sizeof(sp_s.carry[0]) + 1];
+	char proc[80];
+	size_t k = 0;
+	int n, noted = 0;
 
 	*added = 0;
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || !sp_s.carry[0])
 		return envp;
 	SP_COST_IN(SP_COST_EXEC);
+	for (; sp_s.carry[k]; k++)
+		ours[k] = sp_s.carry[k];
 	/* Into a container: nothing of ours goes along. */
-	if (sp_s.contained)
-		n = sp_env_strip(envp, sp_s.carry, sp_s.libpath, out, outcap, buf, buflen);
-	else
-		n = sp_env_merge(envp, sp_s.carry, out, outcap, buf, buflen);
+	if (sp_s.contained) {
+		if (sp_s.procvar[0])
+			ours[k++] = sp_s.procvar;
+		ours[k] = NULL;
+		n = sp_env_strip(envp, ours, sp_s.libpath, out, outcap, buf, buflen);
+	} else {
+		/* Who we are, for the image this exec starts if it is still us
+		 * (left out when not known: a stale one is never passed on).  A
+		 * vfork child (our memory, its own pid) is in its parent's pid
+		 * namespace unless the clone or an unshare said otherwise. */
+		int pid = sp_s.pid, hp = sp_s.hp;
+
+		if (sp_t.shared) {
+			pid = (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+			hp = sp_s.hp && sp_s.hp == sp_s.pid && !sp_s.newpid_kids &&
+					     !(sp_t.clone_flags & CLONE_NEWPID) ? pid : 0;
+		}
+		if (hp && snprintf(proc, sizeof(proc), "%s=%d:%d:%llu", SP_ENV_PROC, pid, hp,
+				   (unsigned long long)sp_s.pidns) < (int)sizeof(proc))
+			ours[k++] = proc;
+		ours[k] = NULL;
+		n = sp_env_merge(envp, ours, out, outcap, buf, buflen);
+		/* What the exec record counts is the settings carried: not
+		 * this note of ours. */
+		if (n > 0 && ours[k - 1] == proc) {
+			int had = 0;
+
+			for (char *const *e = envp; e && *e && !had; e++)
+				had = strcmp(*e, proc) == 0;
+			noted = !had;
+		}
+	}
 	if (n < 0) {
 		sp_say_once(SP_MSG_ENV, "environment too large to %s the startpath settings; "
 			    "the child %s", sp_s.contained ? "take out" : "add",
@@ -1083,131 +1245,54 @@ char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *b
 		SP_COST_OUT();
 		return envp;
 	}
-	*added = sp_s.contained ? 0 : n;
+	*added = sp_s.contained ? 0 : n - noted;
 	SP_COST_OUT();
 	return n ? out : envp;
 }
 
-/* ---- the per-process JSON file ---- */
+/* ---- exec and exit ---- */
 
-static void write_json(void)
+/* Everything recorded is in the ring file already (the CLI reads it): what
+ * is left at exit or exec is to say once if records were lost. */
+static void say_dropped(void)
 {
-	struct sp_proc p;
-	char *text = NULL;
-	char tmp[96], fin[80];
-	int fd = -1, dfd;
-	size_t len = 0, off = 0;
+	uint64_t dropped = __atomic_load_n(&sp_s.ring.hdr->dropped, __ATOMIC_RELAXED);
 
-	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_s.contained || sp_t.shared ||
-	    json_off)
-		return;
-	if (sp_proc_from_ring(&sp_s.ring, &p) < 0)
-		return;
-	text = sp_proc_text(&p, &len);
-	sp_proc_free(&p);
-	if (!text)
-		return;
-	snprintf(fin, sizeof(fin), "%s.json", sp_s.base);
-	snprintf(tmp, sizeof(tmp), ".%s.json.", sp_s.base);
-	dfd = open_dir(0); /* says why not, once */
-	if (dfd < 0) {
-		free(text);
-		return;
-	}
-	if (sp_trust_tmpname(tmp, sizeof(tmp), tmp) < 0) {
-		errno = ENAMETOOLONG;
-		goto fail;
-	}
-	/* A fresh, unguessable name nobody else made (O_EXCL), never through
-	 * a link: the directory is checked, this is belt and braces. */
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		goto fail;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		off += (size_t)w;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (sp_raw_syscall6(SYS_renameat, dfd, (long)tmp, dfd, (long)fin, 0, 0) < 0) {
-		errno = EIO;
-		goto fail;
-	}
-	__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_JSON, __ATOMIC_RELAXED);
-	close(dfd);
-	free(text);
-	return;
-fail:
-	sp_say_once(SP_MSG_JSON, "cannot write %s/%s: %s; the records stay in %s/%s.ring",
-		    sp_s.dir, fin, strerror(errno), sp_s.dir, sp_s.base);
-	if (fd >= 0) {
-		close(fd);
-		unlinkat(dfd, tmp, 0);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	free(text);
-}
-
-static void flush_json(void)
-{
-	int saved = errno;
-
-	sp_t.busy++;
-	if (__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) && !sp_t.shared) {
-		uint64_t dropped = __atomic_load_n(&sp_s.ring.hdr->dropped, __ATOMIC_RELAXED);
-
-		if (dropped)
-			sp_say_once(SP_MSG_RING, "%llu records had no room in %s/%s.ring (its filesystem "
-				    "is full) and are counted as lost", (unsigned long long)dropped,
-				    sp_s.dir, sp_s.base);
-	}
-	write_json();
-	sp_t.busy--;
-	errno = saved;
+	if (dropped)
+		sp_say_once(SP_MSG_RING, "%llu records had no room in %s/%s.ring (its filesystem "
+			    "is full) and are counted as lost", (unsigned long long)dropped,
+			    sp_s.dir, sp_s.base);
 }
 
 void sp_before_exec(void)
 {
-	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared || !ring_ready())
 		return;
-	SP_COST_IN(SP_COST_EXEC);
 	__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_EXECED, __ATOMIC_RELEASE);
-	flush_json();
-	SP_COST_OUT();
+	say_dropped();
 }
 
 void sp_exec_failed(void)
 {
-	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared || !ring_ready())
 		return;
 	__atomic_fetch_and(&sp_s.ring.hdr->flags, ~(uint64_t)SP_HF_EXECED, __ATOMIC_RELEASE);
 }
 
 void sp_flush_exit(void)
 {
-	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared || !ring_ready())
 		return;
-	SP_COST_IN(SP_COST_EXIT);
-	flush_json();
-	SP_COST_OUT();
+	say_dropped();
 }
 
 __attribute__((destructor)) static void sp_dtor(void)
 {
-	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared)
+	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared || !ring_ready())
 		return;
 	SP_COST_IN(SP_COST_EXIT);
 	if (!(__atomic_load_n(&sp_s.ring.hdr->flags, __ATOMIC_ACQUIRE) & SP_HF_EXITED))
 		sp_event(SP_K_PEXIT, -1, NULL); /* returned from main: status unknown here */
-	flush_json();
+	say_dropped();
 	SP_COST_OUT();
 }

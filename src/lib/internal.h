@@ -42,6 +42,9 @@ struct sp_thread {
 	int tid;
 	int shared;
 	int busy;               /* inside the library's own work: do not record */
+	int making;             /* making the ring file */
+	int in_init;            /* running the constructor */
+	uint64_t clone_flags;   /* of this thread's last fork or clone */
 	uint32_t callid;
 	uint32_t vfork_callid;  /* the vfork whose exit the parent records */
 #ifdef SP_SELFTIME
@@ -56,6 +59,10 @@ extern SP_HIDDEN __thread struct sp_thread sp_t __attribute__((tls_model("initia
 struct sp_state {
 	int init;              /* 0 none, 1 running, 2 done */
 	int on;                /* recording */
+	/* The ring file is made at the first record (a process that records
+	 * nothing leaves no file): SP_RING_NONE until then, SP_RING_MAKING
+	 * while one thread makes it, then SP_RING_READY (or recording stops). */
+	int ring_state;
 	int pid;               /* getpid() cache */
 	int contained;         /* pivot_root/chroot/setns(mnt) succeeded */
 	int debug;
@@ -63,7 +70,20 @@ struct sp_state {
 	char dir[512];         /* absolute output directory */
 	struct sp_trust_id dirid; /* dir as checked at load (trust.h) */
 	uint64_t pidns;        /* inode of our pid namespace if /proc agrees with it */
+	/* Our pid as the host's /proc sees it, if known without asking /proc
+	 * (STARTPATH_PROC from the exec that started this image, or the
+	 * parent's knowledge in a fork child), else 0. */
+	int hp;
+	int newpid_kids;       /* unshare(CLONE_NEWPID) or a setns: children elsewhere */
+	char procvar[80];      /* STARTPATH_PROC as it was at load */
 	char base[64];         /* "<hostpid>-<tload>" of this ring */
+	/* What the ring's header and first record will say, kept from load
+	 * (or from the fork that made this process a child). */
+	uint64_t t_start, t_start_real; /* load, or the fork */
+	uint64_t parent_ring_id; /* a fork child's parent's ring, or 0 */
+	int is_child;
+	uint32_t argc;
+	char args[SP_ARGS_MAX]; /* argv at load, NUL-separated (argc 0: ask /proc) */
 	char libpath[512];
 	char exe[SP_EXE_MAX];  /* /proc/self/exe at load, read once */
 	/* "NAME=value" strings carried into children, NULL-terminated:
@@ -108,6 +128,8 @@ SP_HIDDEN void sp_exit(struct sp_frame *c, long result, int err, uint64_t a0);
 /* Record a process event (SP_K_PEXIT, SP_K_MARK, SP_K_NOTE...). */
 SP_HIDDEN void sp_event(unsigned kind, long result, const char *text);
 
+enum { SP_RING_NONE, SP_RING_MAKING, SP_RING_READY };
+
 /* Lazily initialise if a hook runs before the constructor.  Returns sp_s.on. */
 SP_HIDDEN int sp_ready(void);
 
@@ -117,12 +139,12 @@ SP_HIDDEN const char *sp_exe(void);
 /* In a child made by fork or clone without CLONE_VM: new pid, own ring. */
 SP_HIDDEN void sp_child_init(void);
 
-/* Before an exec that may succeed: publish the JSON file, mark the ring. */
+/* Before an exec that may succeed: mark the ring. */
 SP_HIDDEN void sp_before_exec(void);
 /* The exec failed: the image goes on. */
 SP_HIDDEN void sp_exec_failed(void);
 
-/* The process is exiting through a raw exit_group: write its JSON. */
+/* The process is exiting through a raw exit_group. */
 SP_HIDDEN void sp_flush_exit(void);
 
 /* Remove old files of processes that are gone (retention.c); dfd is the

@@ -77,7 +77,10 @@ SP_HIDDEN void sp_raw_entry_post(void);
 /* Create the key whose destructor unmaps a thread's private stack. */
 SP_HIDDEN void sp_raw_init_keys(void);
 
-/* Find and rewrite the main executable's syscall sites (constructor). */
+/* Does the main executable have syscall sites to rewrite, maybe?  (0:
+ * none, or raw capture is off.)  Then sp_raw_setup finds and rewrites
+ * them, with the plans cached in the checked directory dfd (constructor). */
+SP_HIDDEN int sp_raw_wanted(void);
 SP_HIDDEN void sp_raw_setup(int dfd);
 
 #endif

@@ -104,6 +104,27 @@ static void lib_say(int level, const char *msg)
 	sp_debug(level, "%s", msg);
 }
 
+static struct main_image im;
+
+/* A main program this small is searched for a syscall instruction's bytes
+ * at load (a few microseconds); none there, and it has no site to rewrite:
+ * no plan to read, no directory to open. */
+#define SMALL_TEXT (128 * 1024)
+
+int sp_raw_wanted(void)
+{
+	if (sp_s.raw_off)
+		return 0;
+	memset(&im, 0, sizeof(im));
+	dl_iterate_phdr(phdr_cb, &im);
+	if (!im.text_lo || !im.text_hi)
+		return 0;
+	if (im.nexec == 1 && im.text_hi - im.text_lo <= SMALL_TEXT &&
+	    !memmem((const void *)im.text_lo, im.text_hi - im.text_lo, "\x0f\x05", 2))
+		return 0;
+	return 1;
+}
+
 void sp_raw_setup(int dfd)
 {
 	static const int nrs[] = {
@@ -113,17 +134,11 @@ void sp_raw_setup(int dfd)
 		SYS_mount_setattr, SYS_mkdir, SYS_mkdirat, SYS_rename, SYS_renameat,
 		SYS_renameat2, SYS_exit_group,
 	};
-	struct main_image im = { 0 };
 	struct sp_rewrite_req rq = { 0 };
 
-	if (sp_s.raw_off)
-		return;
 	sp_raw_init_keys();
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);
-	dl_iterate_phdr(phdr_cb, &im);
-	if (!im.text_lo || !im.text_hi)
-		return;
 	rq.path = sp_exe();
 	rq.file = "/proc/self/exe";
 	rq.build_id = im.build_id;

@@ -25,13 +25,16 @@ expect 2 "1-1.json: ring_id" "$SP" report "$TMP/empty"
 head -c 5000 /dev/urandom >"$TMP/empty/2-2.ring"
 expect 2 "2-2.ring: not a startpath ring" "$SP" report "$TMP/empty"
 expect 2 "cannot find\|--lib" "$SP" run --lib /nonexistent.so -- true
-expect 3 "" "$SP" run -q -o "$TMP/r1" -- sh -c 'exit 3'
+expect 3 "" "$SP" run -q -o "$TMP/r1" -- sh -c '/bin/true; exit 3'
 [ -f "$TMP/r1/run.json" ] || fail "run.json missing"
 expect 0 "No container start found" "$SP" report "$TMP/r1"
 expect 127 "cannot run" "$SP" run -q -o "$TMP/r2" -- /nonexistent-command
 expect 2 "" "$SP" report "$TMP/r1" --container nope
+# A command that records nothing (no file is made): report says why.
+"$SP" run -q -o "$TMP/r3" -- true || fail "run -- true failed"
+expect 2 "none made one" "$SP" report "$TMP/r3"
 # run clears files of an earlier run
-"$SP" run -q -o "$TMP/r1" -- true 2>"$TMP/e"
+"$SP" run -q -o "$TMP/r1" -- "$PROGS/rawsys" leaf 2>"$TMP/e"
 grep -q "removed" "$TMP/e" || fail "earlier files not reported as removed"
 check "$TMP/r1" '[.processes[] | select(.comm=="sh")] | length == 0' "old files gone"
 # dump: one ring file; a directory or a bad file is a usage error that says so

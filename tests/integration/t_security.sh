@@ -94,27 +94,30 @@ rmdir "$d"
 ok "2: a default directory made by another user first: refused"
 
 # A planted site cache: an entry that patches the RIP-relative lea in
-# /usr/bin/true's _start into a stub (a crash if followed), owned by nobody in
-# root's own directory, and the same entry owned by root (a plan that does
-# not hold a SYSCALL at its offset: never followed).
-bid=$(readelf -n /usr/bin/true | sed -n 's/.*Build ID: *//p')
-entry=$(readelf -h /usr/bin/true | awk '/Entry point/ { print $4 }')
-read -r addr bytes < <(objdump -d --start-address="$entry" /usr/bin/true |
+# _start of a program with syscall sites (rawsys; a program without any,
+# like /usr/bin/true, never reads the cache) into a stub (a crash if
+# followed), owned by nobody in root's own directory, and the same entry
+# owned by root (a plan that does not hold a SYSCALL at its offset: never
+# followed).
+P="$PROGS/rawsys"
+bid=$(readelf -n "$P" | sed -n 's/.*Build ID: *//p')
+entry=$(readelf -h "$P" | awk '/Entry point/ { print $4 }')
+read -r addr bytes < <(objdump -d --start-address="$entry" "$P" |
 	awk -F'\t' '$3 ~ /^lea .*\(%rip\)/ { gsub(/[ :]/, "", $1); gsub(/ /, "", $2); print $1, $2; exit }')
-[ -n "$bid" ] && [ -n "$addr" ] || fail "cannot find a build id and a lea in /usr/bin/true"
+[ -n "$bid" ] && [ -n "$addr" ] || fail "cannot find a build id and a lea in $P"
 len=$(( ${#bytes} / 2 ))
 for owner in nobody root; do
 	d="$TMP/cache-$owner"
 	mkdir -m 0700 "$d" "$d/.sites"
-	printf 'startpath-sites 2 %s /usr/bin/true\nsite %s %d 0 %s\n' "$bid" "$addr" "$len" "$bytes" >"$d/.sites/$bid.sites"
+	printf 'startpath-sites 2 %s %s\nsite %s %d 0 %s\n' "$bid" "$P" "$addr" "$len" "$bytes" >"$d/.sites/$bid.sites"
 	chown "$owner" "$d/.sites/$bid.sites"
-	STARTPATH_DIR="$d" LD_PRELOAD="$LIB" /usr/bin/true 2>"$TMP/err" || fail "planted cache ($owner): /usr/bin/true exit $?"
-	ok "2: a planted site-cache entry ($owner's) for /usr/bin/true was not followed"
+	STARTPATH_DIR="$d" LD_PRELOAD="$LIB" "$P" leaf 2>"$TMP/err" || fail "planted cache ($owner): rawsys exit $?"
+	ok "2: a planted site-cache entry ($owner's) for rawsys was not followed"
 done
 # STARTPATH_CACHE pointing at a directory of nobody's: not used, said once.
 nobody_dir 0755 "$TMP/ncache"
 cp "$TMP/cache-root/.sites/$bid.sites" "$TMP/ncache/" && chown nobody "$TMP/ncache/$bid.sites"
-STARTPATH_CACHE="$TMP/ncache" STARTPATH_DIR="$TMP/o2c" LD_PRELOAD="$LIB" /usr/bin/true 2>"$TMP/err" ||
+STARTPATH_CACHE="$TMP/ncache" STARTPATH_DIR="$TMP/o2c" LD_PRELOAD="$LIB" "$P" leaf 2>"$TMP/err" ||
 	fail "STARTPATH_CACHE of nobody's: exit $?"
 grep -q "^startpath: .*site cache $TMP/ncache is owned by another user" "$TMP/err" || fail "untrusted STARTPATH_CACHE not said: $(cat "$TMP/err")"
 ok "2: a STARTPATH_CACHE of another user's: not used, said"
@@ -157,8 +160,9 @@ echo victim >"$TMP/victim2"
 as_nobody perl -e 'open(my $f, "<", "/proc/sys/kernel/ns_last_pid") or die; my $last = <$f>;
 	symlink($ARGV[0], "$ARGV[1].$_") or die for $last + 1 .. $last + 400' "$TMP/victim2" "$TMP/logs/log" ||
 	fail "cannot plant the log symlinks"
-STARTPATH_LOG="$TMP/logs/log" STARTPATH_DIR=/dev/null/x LD_PRELOAD="$LIB" /usr/bin/true 2>"$TMP/err" ||
-	fail "true with a planted log: exit $?"
+# (rawsys: a program with syscall sites checks its directory at load.)
+STARTPATH_LOG="$TMP/logs/log" STARTPATH_DIR=/dev/null/x LD_PRELOAD="$LIB" "$PROGS/rawsys" leaf 2>"$TMP/err" ||
+	fail "rawsys with a planted log: exit $?"
 [ "$(cat "$TMP/victim2")" = victim ] || fail "root appended its message through a planted STARTPATH_LOG symlink"
 grep -q '^startpath: ' "$TMP/err" || fail "the message went nowhere: $(cat "$TMP/err")"
 ok "8: a symlink planted for STARTPATH_LOG.<pid> is not followed; the message goes to stderr"
@@ -194,8 +198,8 @@ check "$TMP/o3" '[.processes[] | select(.comm == "setns_exec") | .spans[] | sele
 # ---- 4. run -o deletes only startpath's own files ----
 mkdir -p "$TMP/proj"
 echo '{"name":"x"}' >"$TMP/proj/package.json"; echo '{}' >"$TMP/proj/tsconfig.json"; echo r >"$TMP/proj/notes.ring"
-"$SP" run -q -o "$TMP/proj" -- /bin/true || fail "run -o into a project directory failed"
-"$SP" run -q -o "$TMP/proj" -- /bin/true || fail "second run -o failed"
+"$SP" run -q -o "$TMP/proj" -- "$PROGS/rawsys" leaf || fail "run -o into a project directory failed"
+"$SP" run -q -o "$TMP/proj" -- "$PROGS/rawsys" leaf || fail "second run -o failed"
 for f in package.json tsconfig.json notes.ring; do [ -s "$TMP/proj/$f" ] || fail "run -o deleted $f"; done
 [ "$(ls "$TMP/proj" | grep -c '^[0-9]*-[0-9]*\.ring$')" -eq 1 ] || fail "the earlier run's rings were not removed"
 [ "$(stat -c %a "$TMP/proj/run.json")" = 600 ] || fail "run.json is $(stat -c %a "$TMP/proj/run.json")"

@@ -29,8 +29,9 @@ int main(int argc, char **argv)
 	long a, b, c;
 	int ok = 1;
 
+	/* One recorded call: the leaf's file comes with its first record. */
 	if (argc > 1 && strcmp(argv[1], "leaf") == 0)
-		return 0;
+		return unshare(0) == 0 ? 0 : 3;
 	a = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (a == 0) {
 		syscall(SYS_execve, argv[0], leaf, empty);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* threads_mount DIR T N [fill FILE]: T threads each mount and unmount a
  * tmpfs on DIR/<thread> N times, all at once.  Run in unshare -m.  With
- * "fill FILE", first write FILE until its filesystem is full (the library's
- * ring, made before main, then has no room to grow). */
+ * "fill FILE", first make one recorded call (unshare(0): the library makes
+ * its ring then), then write FILE until its filesystem is full (the ring
+ * then has no room to grow). */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -43,7 +45,7 @@ int main(int argc, char **argv)
 	per = atoi(argv[3]);
 	if (argc > 5 && strcmp(argv[4], "fill") == 0) {
 		static char zero[65536];
-		int fd = open(argv[5], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fd = unshare(0) == 0 ? open(argv[5], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
 
 		if (fd < 0) {
 			perror(argv[5]);
