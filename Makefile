@@ -273,7 +273,8 @@ integration: all $(PROGS) $(CTORLIB)
 demo: deps-demo all
 	$(Q)scripts/demo.sh
 
-BENCH := $(B)/bench/hookbench $(B)/bench/ringbench $(B)/bench/execbench $(B)/bench/libtime
+BENCH := $(B)/bench/hookbench $(B)/bench/ringbench $(B)/bench/execbench $(B)/bench/libtime \
+	$(B)/bench/libempty.so
 bench-build: $(BENCH)
 $(B)/bench/hookbench: tests/bench/hookbench.c
 	@mkdir -p $(dir $@)
@@ -281,6 +282,9 @@ $(B)/bench/hookbench: tests/bench/hookbench.c
 $(B)/bench/execbench: tests/bench/execbench.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+$(B)/bench/libempty.so: tests/bench/empty.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -shared -fPIC -o $@ $<
 $(B)/bench/libtime: tests/bench/libtime.c include/startpath.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -o $@ $<

@@ -7,7 +7,9 @@
 #      own text (rewritten: recorded, and filtered out);
 #   2. ring throughput with 1, 2 and 8 producer threads (best of 3);
 #   3. start cost per exec: untraced, traced with the site cache warm (hit)
-#      and emptied (miss), the three taking turns;
+#      and emptied (miss), and with an empty shared object preloaded (the
+#      unit), taking turns; 3b. the library's own time per ctr run cold
+#      start (a timing build; root);
 #   4. cold start of `ctr run` untraced, under the library and under
 #      strace -f (root; STARTPATH_BENCH_PAIRS rounds, default 300: this VM
 #      needs that many to put the ratio within about +-1%);
@@ -69,19 +71,27 @@ done
 
 echo
 echo "== 3. start cost per exec (fork, exec, exit, wait; medians of 100 rounds; rings on $xd_fs)"
-printf '%-32s %10s %10s %10s %10s %10s\n' program "untraced" "cache hit" added "cache miss" added
+echo "   Each added cost also as a multiple of what preloading an empty shared object adds to the"
+echo "   same program, measured in the same run (for static Go, which preloads nothing: /bin/true's)."
+printf '%-28s %9s %9s %9s %10s %9s %10s %7s\n' program untraced "cache hit" added "cache miss" added "empty .so" "x empty"
 : >"$out/exec.json"
+empty="$b/libempty.so"
+true_empty=
 for cmd in "/bin/true" "$b/hookbench 0" "containerd-shim-runc-v2 -v" "runc --version"; do
 	command -v ${cmd%% *} >/dev/null 2>&1 || continue
 	rm -rf "$xd/x"
 	mkdir -p -m 0700 "$xd/x"
 	# shellcheck disable=SC2086
-	r=$("$b/execbench" 100 "$lib" "$xd/x" $cmd) || continue
+	r=$(EXECBENCH_EMPTYLIB="$empty" "$b/execbench" 100 "$lib" "$xd/x" $cmd) || continue
 	set -- $r
 	name=$(basename "${cmd%% *}")
-	printf '%-32s %8.0f us %8.0f us %+8.0f us %8.0f us %+8.0f us\n' "$name" "$2" "$3" \
-		"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')"
-	awk -v n="$name" -v p="$2" -v h="$3" -v m="$4" 'BEGIN{printf "{\"program\":\"%s\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f}\n", n, p, h, h-p, m, m-p}' >>"$out/exec.json"
+	e=${5#empty=}
+	ea=$(awk -v a="$e" -v b="$2" 'BEGIN{print a-b}')
+	[ "$name" = true ] && true_empty=$ea
+	printf '%-28s %6.0f us %6.0f us %+6.0f us %7.0f us %+6.0f us %+7.0f us %6.2fx\n' "$name" "$2" "$3" \
+		"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')" \
+		"$ea" "$(awk -v a="$3" -v b="$2" -v e="$ea" 'BEGIN{print (e > 0 ? (a-b)/e : 0)}')"
+	awk -v n="$name" -v p="$2" -v h="$3" -v m="$4" -v e="$e" 'BEGIN{printf "{\"program\":\"%s\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f,\"empty_so_us\":%.1f,\"empty_so_added_us\":%.1f,\"hit_added_x_empty\":%.2f}\n", n, p, h, h-p, m, m-p, e, e-p, (e-p) > 0 ? (h-p)/(e-p) : 0}' >>"$out/exec.json"
 done
 # A static program through startpath-exec (cached patch plan = "hit"),
 # built here when Debian's golang-go is installed.
@@ -91,13 +101,15 @@ if command -v go >/dev/null 2>&1; then
 		go build -o "$sg" "$top/tests/go/static/main.go" >/dev/null 2>&1; then
 		r=$(EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 100 "$lib" "$xd/x" "$sg" child)
 		set -- $r
-		printf '%-32s %8.0f us %8.0f us %+8.0f us %8.0f us %+8.0f us   (startpath-exec)\n' "static Go" "$2" "$3" \
-			"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')"
-		awk -v p="$2" -v h="$3" -v m="$4" 'BEGIN{printf "{\"program\":\"static Go (startpath-exec)\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f}\n", p, h, h-p, m, m-p}' >>"$out/exec.json"
+		printf '%-28s %6.0f us %6.0f us %+6.0f us %7.0f us %+6.0f us %+7.0f us %6.2fx  (startpath-exec; /bin/true'"'"'s empty .so)\n' \
+			"static Go" "$2" "$3" "$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" \
+			"$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')" "${true_empty:-0}" \
+			"$(awk -v a="$3" -v b="$2" -v e="${true_empty:-0}" 'BEGIN{print (e > 0 ? (a-b)/e : 0)}')"
+		awk -v p="$2" -v h="$3" -v m="$4" -v e="${true_empty:-0}" 'BEGIN{printf "{\"program\":\"static Go (startpath-exec)\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f,\"empty_so_added_us\":%.1f,\"hit_added_x_empty\":%.2f}\n", p, h, h-p, m, m-p, e, e > 0 ? (h-p)/e : 0}' >>"$out/exec.json"
 		# The floor: the launcher's own exec, passing it on (recording off).
 		r=$(STARTPATH_DISABLE=1 EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 100 "$lib" "$xd/x" "$sg" child)
 		set -- $r
-		printf '%-32s %8.0f us %8.0f us %+8.0f us   (startpath-exec, STARTPATH_DISABLE=1: the extra exec alone)\n' "static Go" "$2" "$3" \
+		printf '%-28s %6.0f us %6.0f us %+6.0f us   (startpath-exec, STARTPATH_DISABLE=1: the extra exec alone)\n' "static Go" "$2" "$3" \
 			"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')"
 		awk -v p="$2" -v h="$3" 'BEGIN{printf "{\"program\":\"static Go (startpath-exec, disabled)\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f}\n", p, h, h-p}' >>"$out/exec.json"
 	fi
@@ -105,9 +117,15 @@ fi
 # What loading the library alone costs (STARTPATH_DISABLE=1: mapped, records nothing).
 r=$(STARTPATH_DISABLE=1 "$b/execbench" 100 "$lib" "$xd/x" /bin/true)
 set -- $r
-printf '%-32s %8.0f us %8.0f us %+8.0f us   (library loaded, recording disabled)\n' true "$2" "$3" \
+printf '%-28s %6.0f us %6.0f us %+6.0f us   (library loaded, recording disabled)\n' true "$2" "$3" \
 	"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')"
 load_only=$(awk -v a="$3" -v b="$2" 'BEGIN{printf "%.1f", a-b}')
+
+echo
+echo "== 3b. library time per ctr run cold start (timing build; against the library before the cuts)"
+libt="$out/libtime.json"
+echo null >"$libt"
+"$top/scripts/bench-libtime.sh" "${STARTPATH_BENCH_LIBTIME_ROUNDS:-40}" "$libt"
 
 echo
 echo "== 4. cold start"
@@ -137,7 +155,7 @@ arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 	printf '"calls":[%s],' "$(arr "$out/hooks.json")"
 	printf '"ring":[%s],' "$(arr "$out/ring.json")"
 	printf '"exec":[%s],"exec_load_only_added_us":%s,' "$(arr "$out/exec.json")" "$load_only"
-	printf '"coldstart":%s,"pod":%s,"docker":%s}\n' "$(cat "$cold")" "$(cat "$pod")" "$(cat "$dock")"
+	printf '"libtime":%s,"coldstart":%s,"pod":%s,"docker":%s}\n' "$(cat "$libt")" "$(cat "$cold")" "$(cat "$pod")" "$(cat "$dock")"
 } >"$res.tmp"
 mv "$res.tmp" "$res"
 echo

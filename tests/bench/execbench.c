@@ -12,9 +12,11 @@
  * (startpath-exec), traced runs go through it instead of LD_PRELOAD: the
  * cost of a static program's launched exec.  With EXECBENCH_BASELIB set
  * (another build of libstartpath.so), a fourth mode takes its turn: a hit
- * with that library, so that two builds are compared in one run.  Prints
- * one line:
- *   CMD plain_us hit_us miss_us [base_hit_us]   (medians)
+ * with that library, so that two builds are compared in one run.  With
+ * EXECBENCH_EMPTYLIB set (a shared object that does nothing), a mode
+ * preloads it: what preloading any library costs, the unit the library's
+ * own cost is measured in.  Prints one line:
+ *   CMD plain_us hit_us miss_us [base_hit_us] [empty=EMPTY_us]   (medians)
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -46,7 +48,7 @@ static void empty_dir(const char *dir)
 	closedir(d);
 }
 
-static double run(char **cmd, const char *lib, const char *dir)
+static double run(char **cmd, const char *lib, const char *dir, int bare)
 {
 	double t0 = now_us();
 	pid_t pid = fork();
@@ -59,7 +61,9 @@ static double run(char **cmd, const char *lib, const char *dir)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		if (lib) {
+		if (lib && bare) {
+			setenv("LD_PRELOAD", lib, 1);
+		} else if (lib) {
 			const char *l = getenv("EXECBENCH_LAUNCHER");
 
 			setenv("STARTPATH_DIR", dir, 1);
@@ -100,10 +104,10 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-	const char *base = getenv("EXECBENCH_BASELIB");
+	const char *base = getenv("EXECBENCH_BASELIB"), *empty = getenv("EXECBENCH_EMPTYLIB");
 	char sites[4096];
-	double *t[4];
-	int rounds, modes;
+	double *t[5];
+	int rounds, modes, mode[5], nm = 0;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: execbench ROUNDS LIB DIR CMD [ARGS...]\n");
@@ -115,23 +119,32 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(sites, sizeof(sites), "%s/.sites", argv[3]);
-	modes = base && *base ? 4 : 3;
-	for (int m = 0; m < 4; m++)
+	/* Modes: 0 untraced, 1 hit, 2 miss, 3 the base library, 4 empty. */
+	mode[nm++] = 0, mode[nm++] = 1, mode[nm++] = 2;
+	if (base && *base)
+		mode[nm++] = 3;
+	if (empty && *empty)
+		mode[nm++] = 4;
+	modes = nm;
+	for (int m = 0; m < 5; m++)
 		t[m] = calloc((size_t)rounds, sizeof(double));
 	/* Warm up: page cache, and a cache entry for the first "hit". */
-	run(argv + 4, NULL, NULL);
-	run(argv + 4, argv[2], argv[3]);
-	if (modes == 4)
-		run(argv + 4, base, argv[3]);
+	run(argv + 4, NULL, NULL, 0);
+	run(argv + 4, argv[2], argv[3], 0);
+	if (base && *base)
+		run(argv + 4, base, argv[3], 0);
+	if (empty && *empty)
+		run(argv + 4, empty, NULL, 1);
 	for (int i = 0; i < rounds; i++) {
 		for (int k = 0; k < modes; k++) {
-			int m = (i + k) % modes;
+			int m = mode[(i + k) % modes];
 
 			if (m == 2)
 				empty_dir(sites);
-			t[m][i] = run(argv + 4, m == 3 ? base : m ? argv[2] : NULL, argv[3]);
+			t[m][i] = m == 4 ? run(argv + 4, empty, NULL, 1)
+					 : run(argv + 4, m == 3 ? base : m ? argv[2] : NULL, argv[3], 0);
 			if (m == 2) /* leave a warm cache for the next hit */
-				run(argv + 4, argv[2], argv[3]);
+				run(argv + 4, argv[2], argv[3], 0);
 		}
 		/* Keep DIR small: the library's files are not what is measured. */
 		if (i % 16 == 15) {
@@ -147,8 +160,10 @@ int main(int argc, char **argv)
 	}
 	printf("%s %.1f %.1f %.1f", argv[4], median(t[0], rounds), median(t[1], rounds),
 	       median(t[2], rounds));
-	if (modes == 4)
+	if (base && *base)
 		printf(" %.1f", median(t[3], rounds));
+	if (empty && *empty)
+		printf(" empty=%.1f", median(t[4], rounds));
 	printf("\n");
 	return 0;
 }
