@@ -298,6 +298,7 @@ bench: all $(BENCH)
 # 1000 consecutive cold starts under the library (root); failures counted.
 soak: deps-demo all
 	$(Q)scripts/soak.sh $(or $(SOAK_RUNS),1000)
+	$(Q)scripts/soak-watch.sh $(or $(SOAK_WATCH_RUNS),2000)
 
 # ---- install ----
 
@@ -324,7 +325,8 @@ help:
 	@echo "  test       install missing Debian packages (as root), build, run every test"
 	@echo "  unit       Check unit tests only;  integration: integration tests only"
 	@echo "  tsan       the ring's tests under ThreadSanitizer"
-	@echo "  soak       1000 consecutive cold starts under the library (SOAK_RUNS=N)"
+	@echo "  soak       1000 consecutive cold starts under the library (SOAK_RUNS=N), then 2000"
+	@echo "             under startpath watch: its memory and CPU per start (SOAK_WATCH_RUNS=N)"
 	@echo "  fuzz       libFuzzer on the ring reader and the JSON readers (FUZZ_SECONDS=60 each)"
 	@echo "  demo       run one container start (crun, busybox) under startpath, print the map"
 	@echo "  bench      print ns per hooked call with and without the library"

@@ -9,7 +9,8 @@
 #          runc and containerd with libseccomp
 #          (t_static_ctr builds a static runc and shim from them)
 #          containernetworking-plugins and python3-grpcio/-grpc-tools
-#          (t_pod: CNI and a CRI client), podman and conmon (t_podman)
+#          (t_pod: CNI and a CRI client), podman and conmon (t_podman),
+#          prometheus and kubectl (kubernetes-client) (t_watch)
 #   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
 #   pod    demo + containernetworking-plugins, python3-grpcio, python3-grpc-tools
 #          (scripts/demo.sh pod)
@@ -24,7 +25,11 @@ build) ;;
 test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3 clang libcap2-bin
 	golang-github-opencontainers-runc-dev libseccomp-dev golang-github-containerd-containerd-dev
 	docker.io containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf
-	podman conmon) ;;
+	podman conmon prometheus python3-yaml)
+	# t_watch validates the Kubernetes example with kubectl: Debian's
+	# kubernetes-client, unless a kubectl is there already (another
+	# package's would conflict with it).
+	command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client) ;;
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 pod) pkgs+=(crun busybox-static jq util-linux containerd runc containernetworking-plugins
 	python3-grpcio python3-grpc-tools python3-protobuf) ;;

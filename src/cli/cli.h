@@ -77,6 +77,17 @@ int sp_cmd_bench(int argc, char **argv);
 int sp_cmd_diff(int argc, char **argv);
 int sp_cmd_wrap(int argc, char **argv);
 int sp_cmd_export(int argc, char **argv);
+int sp_cmd_watch(int argc, char **argv);
+
+/* One start as an OTLP/JSON ExportTraceServiceRequest (malloc'd), or NULL. */
+char *sp_otlp_body(const struct sp_map *m, const char *host);
+/* POST a JSON body to an OTLP/HTTP receiver: 0 on a 2xx answer, else -1
+ * with why filled. */
+int sp_otlp_post(const char *url, const char *body, long timeout_s, char *why, size_t len);
+
+/* Set: sp_dataset_load says nothing about files it cannot read (a file
+ * that vanished under a watcher); it still counts them in nbad. */
+extern int sp_load_quiet;
 
 /* A bench result (startpath/bench/v1) as phases and samples (diff.c). */
 struct sp_bench_phase {

@@ -46,8 +46,7 @@ static size_t sink(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-/* POST body to url as JSON.  0, or -1 with the reason said. */
-static int post(const char *url, const char *body)
+int sp_otlp_post(const char *url, const char *body, long timeout_s, char *why, size_t len)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -56,7 +55,7 @@ static int post(const char *url, const char *body)
 	CURLcode rc;
 
 	if (!c) {
-		sp_err("export: cannot start libcurl");
+		snprintf(why, len, "cannot start libcurl");
 		return -1;
 	}
 	h = curl_slist_append(h, "Content-Type: application/json");
@@ -66,7 +65,8 @@ static int post(const char *url, const char *body)
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout_s < 10 ? timeout_s : 10L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK)
@@ -74,14 +74,25 @@ static int post(const char *url, const char *body)
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK) {
-		sp_err("export: POST %s: %s", url, err[0] ? err : curl_easy_strerror(rc));
+		snprintf(why, len, "POST %s: %s", url, err[0] ? err : curl_easy_strerror(rc));
 		return -1;
 	}
 	if (status < 200 || status > 299) {
-		sp_err("export: POST %s: the receiver answered HTTP %ld", url, status);
+		snprintf(why, len, "POST %s: the receiver answered HTTP %ld", url, status);
 		return -1;
 	}
 	return 0;
+}
+
+/* POST body to url as JSON.  0, or -1 with the reason said. */
+static int post(const char *url, const char *body)
+{
+	char why[512];
+
+	if (sp_otlp_post(url, body, 30, why, sizeof(why)) == 0)
+		return 0;
+	sp_err("export: %s", why);
+	return -1;
 }
 
 /* Host pid of a call (a process in a new pid namespace records 1). */
@@ -367,6 +378,22 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 	free(phase_ids);
 	free(scope_ids);
 	return rs;
+}
+
+char *sp_otlp_body(const struct sp_map *m, const char *host)
+{
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "resourceSpans");
+	cJSON *rs = otlp_map(m, host);
+	char *text;
+
+	if (!rs) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	cJSON_AddItemToArray(arr, rs);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return text;
 }
 
 /* A report JSON (startpath/report/v1) as a dataset: its "processes" are

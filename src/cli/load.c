@@ -19,6 +19,11 @@
 #include "procjson.h"
 #include "ring.h"
 
+int sp_load_quiet;
+
+/* A message about one file of the directory (not said when quiet). */
+#define file_err(...) do { if (!sp_load_quiet) sp_err(__VA_ARGS__); } while (0)
+
 void sp_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -92,10 +97,10 @@ static int load_one(struct sp_dataset *ds, const char *base, int have_json, int 
 		snprintf(path, sizeof(path), "%s/%s.json", ds->dir, base);
 		text = sp_read_file(path, 256u << 20, &len);
 		if (!text) {
-			sp_err("%s: %s; skipped", path,
+			file_err("%s: %s; skipped", path,
 			       errno == EINVAL ? "not a regular file" : strerror(errno));
 		} else if (sp_proc_from_json(text, len, &pj, err, sizeof(err)) < 0) {
-			sp_err("%s: %s; skipped", path, err);
+			file_err("%s: %s; skipped", path, err);
 		} else {
 			ok_json = 1;
 			pj.path = strdup(path);
@@ -106,7 +111,7 @@ static int load_one(struct sp_dataset *ds, const char *base, int have_json, int 
 		snprintf(path, sizeof(path), "%s/%s.ring", ds->dir, base);
 		if (sp_ring_open_file(path, &ring, &why) < 0) {
 			if (!ok_json)
-				sp_err("%s: %s; skipped", path, why);
+				file_err("%s: %s; skipped", path, why);
 		} else {
 			uint64_t head = __atomic_load_n(&ring.hdr->head, __ATOMIC_ACQUIRE);
 
@@ -197,7 +202,7 @@ int sp_dataset_load(const char *dir, struct sp_dataset *ds)
 	}
 	load_run(ds);
 	if (!ds->nprocs) {
-		sp_err("%s: no startpath process files (*.ring, *.json)%s%s", dir,
+		file_err("%s: no startpath process files (*.ring, *.json)%s%s", dir,
 		       ds->nbad ? " that could be read" : "",
 		       ds->nbad ? "" : "; a traced process gets its file at its first recorded call (a "
 				       "mount, exec, fork or clone, namespace change, or mkdir/rename "

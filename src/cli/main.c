@@ -17,6 +17,8 @@ static const char usage[] =
 	"  bench -n N [OPTIONS] -- CMD...  N cold starts, per-phase statistics\n"
 	"  diff BASE.json NEW.json   compare two benches; exit 1 on a regression\n"
 	"  export --format chrome|otlp DIR   the maps as Chrome trace / Perfetto or OTLP JSON\n"
+	"  watch DIR [OUTPUTS]       follow a live directory: every start to Prometheus,\n"
+	"                            OTLP or NDJSON, once\n"
 	"  dump FILE.ring            print one ring file as a per-process JSON document\n"
 	"  wrap -- RUNTIME ARGS...   run a runtime under the library (scripts/startpath-runc)\n"
 	"  version                   print the version\n"
@@ -48,6 +50,8 @@ int main(int argc, char **argv)
 				return sp_cmd_diff(2, h);
 			if (strcmp(argv[2], "export") == 0)
 				return sp_cmd_export(2, h);
+			if (strcmp(argv[2], "watch") == 0)
+				return sp_cmd_watch(2, h);
 		}
 		fputs(usage, stdout);
 		return SP_EXIT_OK;
@@ -70,6 +74,8 @@ int main(int argc, char **argv)
 		return sp_cmd_wrap(argc - 1, argv + 1);
 	if (strcmp(cmd, "dump") == 0)
 		return sp_cmd_dump(argc - 1, argv + 1);
+	if (strcmp(cmd, "watch") == 0)
+		return sp_cmd_watch(argc - 1, argv + 1);
 	sp_err("unknown command '%s'", cmd);
 	fputs(usage, stderr);
 	return SP_EXIT_USAGE;
