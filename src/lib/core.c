@@ -259,22 +259,30 @@ void sp_cost_reset(void)
 #define MADV_POPULATE_WRITE 23
 #endif
 
-/* Our pid namespace's inode if the pids in file names (as /proc sees them)
- * are the ones kill() sees here, else 0: retention asks only then.  Read
- * once per image (readlink: half the cost of a stat of the nsfs file); a
- * fork child is in its parent's namespace (a CLONE_NEWPID child's pid
- * differs from /proc's and gets 0). */
+/* The inode of the pid namespace in which hp (our pid as /proc shows it)
+ * names us: retention elsewhere asks kill(hp, 0) only from that
+ * namespace.  Ours if /proc agrees with getpid (read once per image; a
+ * fork child is in its parent's namespace unless made in a new one, when
+ * its pid differs from /proc's).  Else /proc is another namespace's, the
+ * one of /proc's pid 1 (a runtime's child in the container's new pid
+ * namespace, before it mounts its own /proc).  0 if unknown. */
 static uint64_t pid_ns(int hp)
 {
+	const char *link = "/proc/self/ns/pid";
 	char buf[48];
 	long n;
 	uint64_t v = 0;
 
-	if (hp != (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0))
-		return 0;
-	if (sp_s.pidns)
+	if (hp != (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0)) {
+		/* A fork child in a new pid namespace: /proc's is its parent's
+		 * (/proc/1/ns/pid is out of its reach). */
+		if (sp_s.proc_ns)
+			return sp_s.proc_ns;
+		link = "/proc/1/ns/pid";
+	} else if (sp_s.pidns) {
 		return sp_s.pidns;
-	n = readlink("/proc/self/ns/pid", buf, sizeof(buf) - 1);
+	}
+	n = readlink(link, buf, sizeof(buf) - 1);
 	if (n <= 5 || strncmp(buf, "pid:[", 5) != 0)
 		return 0;
 	for (long i = 5; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
@@ -360,7 +368,10 @@ static int ring_create(int dfd)
 	h->parent_ring_id = sp_s.parent_ring_id;
 	h->pid = sp_s.pid;
 	h->host_pid = hp;
-	h->pidns = sp_s.pidns = sp_s.hp ? sp_s.pidns : pid_ns(hp);
+	/* The header says where hp is valid; sp_s.pidns is ours, for the
+	 * kill() of retention, only where hp is our own pid. */
+	h->pidns = sp_s.hp ? sp_s.pidns : pid_ns(hp);
+	sp_s.pidns = hp == (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0) ? h->pidns : 0;
 	sp_s.hp = hp;
 	h->ppid = getppid();
 	h->t_load_ns = t_load;
@@ -1144,6 +1155,9 @@ void sp_child_init(void)
 		sp_s.pid = (int)sp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
 		/* Our host pid is our pid if the parent's was its own (it lives
 		 * in /proc's namespace) and we are in the parent's namespace. */
+		/* The namespace of /proc (where our host pid is valid) is the
+		 * parent's if its pid was /proc's. */
+		sp_s.proc_ns = sp_s.hp && sp_s.hp == ppid ? sp_s.pidns : 0;
 		if (sp_s.hp && sp_s.hp == ppid && !sp_s.newpid_kids &&
 		    !(sp_t.clone_flags & CLONE_NEWPID))
 			sp_s.hp = sp_s.pid;

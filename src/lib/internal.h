@@ -75,6 +75,7 @@ struct sp_state {
 	 * parent's knowledge in a fork child), else 0. */
 	int hp;
 	int newpid_kids;       /* unshare(CLONE_NEWPID) or a setns: children elsewhere */
+	uint64_t proc_ns;      /* a fork child's: its parent's pid namespace, /proc's */
 	char procvar[80];      /* STARTPATH_PROC as it was at load */
 	char base[64];         /* "<hostpid>-<tload>" of this ring */
 	/* What the ring's header and first record will say, kept from load

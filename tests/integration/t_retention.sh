@@ -93,3 +93,21 @@ timeout 10 env STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 LD_PRELOAD="$LIB" "$PROG
 [ -p "$O/$dead-$old.ring" ] && [ -L "$O/$dead-$((old + 1)).ring" ] && [ -s /etc/passwd ] ||
 	fail "retention removed or followed what is not a plain file"
 ok "FIFOs and links in the directory: nothing blocks, nothing followed"
+# A process in a new pid namespace (a container's first process, killed or
+# exec'd into the container: no exit recorded) names the namespace of /proc
+# (its parent's) in its header, so that a scan can ask whether its host pid
+# lives; it goes once it is gone.  (Its header used to say 0, "unknown":
+# such files were never removed, and over weeks they filled the process
+# budget until each scan removed the newest files instead.)
+if [ "$(id -u)" -eq 0 ]; then
+	rm -rf "$O"; mkdir -p "$O"
+	child=$(STARTPATH_DIR="$O" LD_PRELOAD="$LIB" "$PROGS/newpid") || fail "newpid failed"
+	ring=$(ls "$O" | grep "^$child-.*\.ring$")
+	[ -n "$ring" ] || fail "no ring of the child $child in its new pid namespace: $(ls "$O")"
+	ns=$(python3 -c 'import struct,sys; print(struct.unpack_from("<Q", open(sys.argv[1], "rb").read(1368), 1360)[0])' "$O/$ring")
+	[ "$ns" = "$NS" ] || fail "the child's ring names pid namespace $ns, not /proc's ($NS)"
+	rm -f "$O/.retention"
+	STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_PROCS=1 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+	[ ! -e "$O/$ring" ] || fail "the gone child's ring (new pid namespace) was kept"
+	ok "a process of a new pid namespace names /proc's namespace; gone, its file is removed"
+fi
