@@ -28,6 +28,9 @@ struct sp_dataset {
 	int have_run;
 	int run_status;
 	uint64_t ready_ns;       /* from run.json: readiness probe, 0 if none */
+	/* With sp_load_quiet: the oldest load time of a process that exited
+	 * (UINT64_MAX if none), from the rings' names. */
+	uint64_t oldest_exited;
 };
 
 /* Load every process file in dir.  0, or -1 with a message printed
@@ -88,6 +91,9 @@ int sp_otlp_post(const char *url, const char *body, long timeout_s, char *why, s
 /* Set: sp_dataset_load says nothing about files it cannot read (a file
  * that vanished under a watcher); it still counts them in nbad. */
 extern int sp_load_quiet;
+/* With sp_load_quiet: leave out the rings of processes that loaded before
+ * this time (CLOCK_MONOTONIC ns) and have exited or exec'd (0: none). */
+extern uint64_t sp_load_since;
 
 /* A bench result (startpath/bench/v1) as phases and samples (diff.c). */
 struct sp_bench_phase {

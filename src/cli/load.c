@@ -20,6 +20,31 @@
 #include "ring.h"
 
 int sp_load_quiet;
+uint64_t sp_load_since;
+
+/* With sp_load_since: a ring of a process that loaded before it and has
+ * exited (or exec'd) is left out; its load time is in its name.  The
+ * oldest load time of an exited process's ring goes to *oldest_exited. */
+static int old_and_done(int dfd, const char *name, uint64_t *oldest_exited)
+{
+	struct sp_ring_hdr h;
+	unsigned long long t;
+	int pid, fd, done = 0;
+
+	if (sscanf(name, "%d-%llu.ring", &pid, &t) != 2)
+		return 0;
+	if (!sp_load_since && t >= *oldest_exited)
+		return 0;
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) && h.magic == SP_RING_MAGIC)
+		done = (__atomic_load_n(&h.flags, __ATOMIC_RELAXED) & (SP_HF_EXITED | SP_HF_EXECED)) != 0;
+	close(fd);
+	if (done && t < *oldest_exited)
+		*oldest_exited = t;
+	return done && sp_load_since && t < sp_load_since;
+}
 
 /* A message about one file of the directory (not said when quiet). */
 #define file_err(...) do { if (!sp_load_quiet) sp_err(__VA_ARGS__); } while (0)
@@ -158,10 +183,14 @@ int sp_dataset_load(const char *dir, struct sp_dataset *ds)
 		return -1;
 	}
 	ds->dir = strdup(dir);
+	ds->oldest_exited = UINT64_MAX;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' || strcmp(e->d_name, "run.json") == 0)
 			continue;
 		if (!has_suffix(e->d_name, ".ring") && !has_suffix(e->d_name, ".json"))
+			continue;
+		if (sp_load_quiet && has_suffix(e->d_name, ".ring") &&
+		    old_and_done(dirfd(d), e->d_name, &ds->oldest_exited))
 			continue;
 		if (n == cap) {
 			char **g = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -91,7 +92,6 @@ struct key {
 	uint64_t t0;
 	int otlp_pending; /* its trace not yet taken by the receiver */
 	int queued;       /* in the queue now */
-	int seen;         /* its map was in the last scan */
 };
 
 struct queued {
@@ -112,6 +112,7 @@ static struct {
 	size_t nq;
 	uint64_t retry_at, backoff_ns;
 	uint64_t scans, pending, unreadable;
+	uint64_t horizon; /* starts before this are all emitted (0: unknown) */
 	double scan_s;
 	char host[256];
 	char otlp_why[512];
@@ -410,7 +411,7 @@ static void state_save(void)
 	fprintf(f, "%s\n", STATE_MAGIC);
 	for (size_t i = 0; i < W.nkeys; i++)
 		fprintf(f, "%d %" PRIu64 " %s\n", W.keys[i].otlp_pending, W.keys[i].t0, W.keys[i].k);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, W.state) != 0) {
+	if (fflush(f) != 0 || fclose(f) != 0 || rename(tmp, W.state) != 0) {
 		sp_err("watch: cannot write %s: %s", W.state, strerror(errno));
 		unlink(tmp);
 		return;
@@ -556,6 +557,7 @@ static void emit(const struct sp_map *m, struct key *k, int complete)
 		cJSON_AddBoolToObject(o, "complete", complete);
 		sp_json_add_u64(o, "start_unix_ns", unix_of(m, m->t0));
 		sp_json_add_u64(o, "total_ns", m->t1 > m->t0 ? m->t1 - m->t0 : 0);
+		sp_json_add_u64(o, "emitted_after_ns", mono_ns() - m->t0);
 		cJSON_AddNumberToObject(o, "missing_phases", (double)m->nmissing);
 		cJSON_AddNumberToObject(o, "lost_records", (double)m->lost);
 		arr = cJSON_AddArrayToObject(o, "phases");
@@ -599,22 +601,25 @@ static void scan(uint64_t *next)
 {
 	struct sp_dataset ds;
 	struct sp_map *maps = NULL;
-	uint64_t t_begin = mono_ns(), oldest = UINT64_MAX;
+	uint64_t t_begin = mono_ns(), first_pending = UINT64_MAX;
 	int n;
 
 	*next = 0;
 	W.scans++;
 	W.pending = 0;
+	/* Only what can still belong to a start not yet emitted: the rings of
+	 * processes that exited before the horizon (less a margin for the
+	 * processes a start makes before its first phase) stay unread. */
+	sp_load_since = W.horizon > 30000000000ULL ? W.horizon - 30000000000ULL : 0;
 	if (sp_dataset_load(W.dir, &ds) < 0) {
-		/* An empty (or emptied) directory: nothing to emit, nothing to
-		 * prune by. */
+		/* An empty (or emptied) directory: nothing to emit. */
 		W.unreadable = 0;
+		W.horizon = t_begin;
+		malloc_trim(0);
 		return;
 	}
 	W.unreadable = ds.nbad;
 	n = sp_maps_build(ds.procs, ds.nprocs, 0, &maps);
-	for (size_t i = 0; i < W.nkeys; i++)
-		W.keys[i].seen = 0;
 	for (int i = 0; i < n; i++) {
 		struct sp_map *m = &maps[i];
 		char kb[240];
@@ -623,40 +628,49 @@ static void scan(uint64_t *next)
 		int complete;
 
 		snprintf(kb, sizeof(kb), "%s/%s/%" PRIu64, m->profile, m->container_id, m->t0);
-		if (m->t0 < oldest)
-			oldest = m->t0;
 		if ((k = key_find(kb))) {
-			k->seen = 1;
 			if (W.otlp && k->otlp_pending && !k->queued)
 				otlp_enqueue(k, m); /* not taken before a restart */
 			continue;
 		}
 		complete = m->nmissing == 0 && m->t1 && now >= m->t1 + W.settle_ns;
 		if (!complete && now < m->t0 + W.timeout_ns) {
-			due = m->nmissing == 0 && m->t1 ? m->t1 + W.settle_ns : m->t0 + W.timeout_ns;
+			/* Settling: due when it has settled.  Still missing
+			 * phases: its processes end without a new file to say
+			 * so, so look again in a second (until the timeout). */
+			due = m->nmissing == 0 && m->t1 ? m->t1 + W.settle_ns : now + 1000000000ULL;
+			if (due > m->t0 + W.timeout_ns)
+				due = m->t0 + W.timeout_ns;
 			if (!*next || due < *next)
 				*next = due;
+			if (m->t0 < first_pending)
+				first_pending = m->t0;
 			W.pending++;
 			continue;
 		}
 		if (!(k = key_add(kb, m->t0)))
 			continue;
-		k->seen = 1;
 		emit(m, k, complete);
 	}
-	/* Forget the starts whose files are gone (older than every start still
-	 * here: a file unreadable for one scan does not make a start new). */
+	/* Forget the starts whose files retention took: begun well before
+	 * (a start's processes load after it begins, up to --timeout later)
+	 * the oldest exited process's file still here. */
 	for (size_t i = 0; i < W.nkeys;) {
-		if (!W.keys[i].seen && W.keys[i].t0 < oldest && !W.keys[i].queued) {
+		if (ds.oldest_exited != UINT64_MAX && W.keys[i].t0 + W.timeout_ns < ds.oldest_exited &&
+		    !W.keys[i].queued) {
 			W.keys[i] = W.keys[--W.nkeys];
 			W.dirty_state = 1;
 			continue;
 		}
 		i++;
 	}
+	W.horizon = first_pending != UINT64_MAX ? first_pending : t_begin;
 	if (n > 0)
 		sp_maps_free(maps, n);
 	sp_dataset_free(&ds);
+	/* A scan's memory (a few MB per thousand processes) back to the
+	 * system: the watcher's size stays what one scan needs. */
+	malloc_trim(0);
 	W.scan_s = (double)(mono_ns() - t_begin) / 1e9;
 }
 
@@ -770,7 +784,7 @@ int sp_cmd_watch(int argc, char **argv)
 	struct sigaction sa = { 0 };
 	char statebuf[4096];
 	int c, ifd = -1, lfd = -1, rc = SP_EXIT_OK;
-	uint64_t scan_at, next = 0;
+	uint64_t scan_at, next = 0, last_scan_end = 0;
 	double settle = 2, timeout = 60;
 	long qmax = 1000;
 
@@ -889,8 +903,12 @@ int sp_cmd_watch(int argc, char **argv)
 		if (scan_at && now >= scan_at) {
 			scan_at = 0;
 			scan(&next);
-			if (next)
-				scan_at = next;
+			last_scan_end = mono_ns();
+			if (next) {
+				uint64_t pace = last_scan_end + (uint64_t)(3 * W.scan_s * 1e9);
+
+				scan_at = next > pace ? next : pace;
+			}
 		}
 		/* Saved before any POST (which may take seconds): what was
 		 * emitted is on disk microseconds after it was emitted. */
@@ -952,9 +970,18 @@ int sp_cmd_watch(int argc, char **argv)
 					rc = SP_EXIT_FAIL;
 					stop = 1;
 				}
-				/* A burst of files: scan once it has settled a little. */
-				if (!scan_at || scan_at > now + 200000000ULL)
-					scan_at = now + 200000000ULL;
+				/* A burst of files: scan once it has settled a little,
+				 * and (starts coming one after another) at most a
+				 * quarter of the time. */
+				{
+					uint64_t at = now + 200000000ULL,
+						 pace = last_scan_end + (uint64_t)(3 * W.scan_s * 1e9);
+
+					if (pace > at)
+						at = pace;
+					if (!scan_at || scan_at > at)
+						scan_at = at;
+				}
 			} else if (pf[k].fd == lfd) {
 				int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 				int slot = -1;
