@@ -90,6 +90,8 @@ enum sp_call {
 	SP_C_RENAMEAT,
 	SP_C_RENAMEAT2,
 	SP_C_EXIT,
+	SP_C_OPENAT,  /* a content store blob opened for reading */
+	SP_C_CONNECT, /* an IPv4/IPv6 connect (a registry) */
 	SP_C_COUNT
 };
 

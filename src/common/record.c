@@ -11,7 +11,7 @@
 static const struct sp_call_info sp_call_table[SP_C_COUNT] = {
 	[SP_C_NONE] = { "none", 0, { 0 }, { 0 }, NULL },
 	[SP_C_MOUNT] = { "mount", SP_CLS_MOUNT,
-			 { "source", "target", "fstype", "options", "upperdir" },
+			 { "source", "target", "fstype", "options", "upperdir", "lowerdir0_tail" },
 			 { "flags", "lowerdirs", NULL } },
 	[SP_C_UMOUNT] = { "umount", SP_CLS_MOUNT, { "target" }, { 0 } },
 	[SP_C_UMOUNT2] = { "umount2", SP_CLS_MOUNT, { "target" }, { "flags" } },
@@ -43,10 +43,13 @@ static const struct sp_call_info sp_call_table[SP_C_COUNT] = {
 	[SP_C_MOUNT_SETATTR] = { "mount_setattr", SP_CLS_MOUNT, { "path" }, { "dirfd", "flags", "attr_set" } },
 	[SP_C_MKDIR] = { "mkdir", SP_CLS_DIR, { "path" }, { "mode" } },
 	[SP_C_MKDIRAT] = { "mkdirat", SP_CLS_DIR, { "path" }, { "mode", "dirfd" } },
-	[SP_C_RENAME] = { "rename", SP_CLS_DIR, { "from", "to" }, { 0 } },
-	[SP_C_RENAMEAT] = { "renameat", SP_CLS_DIR, { "from", "to" }, { 0 } },
-	[SP_C_RENAMEAT2] = { "renameat2", SP_CLS_DIR, { "from", "to" }, { "flags" } },
+	/* size: of a content store blob committed by the rename, else 0 */
+	[SP_C_RENAME] = { "rename", SP_CLS_DIR, { "from", "to" }, { 0 }, "size" },
+	[SP_C_RENAMEAT] = { "renameat", SP_CLS_DIR, { "from", "to" }, { 0 }, "size" },
+	[SP_C_RENAMEAT2] = { "renameat2", SP_CLS_DIR, { "from", "to" }, { "flags" }, "size" },
 	[SP_C_EXIT] = { "exit", SP_CLS_PROC, { 0 }, { "status" } },
+	[SP_C_OPENAT] = { "openat", SP_CLS_FILE, { "path" }, { "flags", "dirfd" } },
+	[SP_C_CONNECT] = { "connect", SP_CLS_NET, { "addr" }, { "family", "fd" } },
 };
 
 static const struct sp_call_info sp_call_unknown = { "unknown", 0, { 0 }, { 0 }, NULL };
@@ -200,4 +203,33 @@ unsigned sp_overlay_lowerdirs(const char *opts)
 		if (*p == ':')
 			n++;
 	return n;
+}
+
+/* Inside "<dir>/<name>/" past its first level: a layer being extracted
+ * (an image's own directories). */
+static int below(const char *path, const char *dir, const char *sub)
+{
+	const char *p = strstr(path, dir);
+	size_t n;
+
+	if (!p)
+		return 0;
+	p += strlen(dir);
+	n = strcspn(p, "/");
+	if (!n || p[n] != '/')
+		return 0;
+	p += n;
+	if (sub) {
+		if (strncmp(p, sub, strlen(sub)) != 0)
+			return 0;
+		p += strlen(sub);
+	} else {
+		p++;
+	}
+	return *p != '\0';
+}
+
+int sp_layer_content_path(const char *path)
+{
+	return path && (below(path, "/tmpmounts/", NULL) || below(path, "/snapshots/", "/fs/"));
 }

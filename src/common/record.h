@@ -17,6 +17,8 @@
 #define SP_CLS_NS    0x08 /* unshare, setns */
 #define SP_CLS_DIR   0x10 /* mkdir/rename under configured prefixes */
 #define SP_CLS_PROC  0x20 /* exit */
+#define SP_CLS_FILE  0x40 /* a content store blob opened */
+#define SP_CLS_NET   0x80 /* connect to a remote address */
 
 #define SP_MAX_STRS 6
 
@@ -55,6 +57,11 @@ unsigned sp_overlay_lowerdirs(const char *opts);
 /* Copy the value of option `key` (e.g. "upperdir") of a mount option string
  * into out (empty if absent).  Async-signal-safe. */
 void sp_overlay_option(const char *opts, const char *key, char *out, size_t outlen);
+
+/* A directory an image layer's extraction makes (under containerd's
+ * tmpmounts/<m>/ or snapshots/<id>/fs/): the layer's content, not a step
+ * of a start; not recorded.  Async-signal-safe. */
+int sp_layer_content_path(const char *path);
 
 /* Bounded string length (async-signal-safe). */
 size_t sp_strnlen(const char *s, size_t max);

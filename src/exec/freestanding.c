@@ -93,3 +93,13 @@ H size_t strcspn(const char *s, const char *reject)
 				return n;
 	return n;
 }
+
+H char *strstr(const char *h, const char *n)
+{
+	size_t l = strlen(n);
+
+	for (; *h; h++)
+		if (strncmp(h, n, l) == 0)
+			return (char *)h;
+	return l ? NULL : (char *)h;
+}

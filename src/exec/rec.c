@@ -149,7 +149,7 @@ H int sp_prefix_match(const char *path)
 }
 
 H unsigned sp_mount_strs(const char *source, const char *target, const char *fstype,
-			 unsigned long flags, const void *data, const char *strs[5], char *up,
+			 unsigned long flags, const void *data, const char *strs[6], char *up,
 			 size_t uplen, uint64_t *lowerdirs)
 {
 	const char *opts = data;

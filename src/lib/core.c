@@ -636,6 +636,7 @@ static void learn_containerd_paths(int argc, char **argv)
 		}
 	}
 	snprintf(sp_s.prefixes, sizeof(sp_s.prefixes), "%s:%s", root, state);
+	sp_s.content = 1;
 	sp_debug(1, "containerd's root %s and state %s: mkdir/rename recorded under them", root, state);
 }
 
@@ -799,6 +800,19 @@ static void setup_log(void)
 	}
 	if (l && *l)
 		snprintf(log_path, sizeof(log_path), "%s.%d", l, sp_s.pid);
+}
+
+uint64_t sp_blob_size(int dfd, const char *to)
+{
+	struct stat st;
+	int saved = errno;
+	uint64_t n = 0;
+
+	if (to && strstr(to, "/blobs/sha256/") && fstatat(dfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		n = (uint64_t)st.st_size;
+	errno = saved;
+	return n;
 }
 
 int sp_prefix_match(const char *path)

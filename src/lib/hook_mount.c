@@ -27,11 +27,33 @@ const char *sp_mount_opts(unsigned long flags, const void *data)
 	return data;
 }
 
+/* Rewrite low (a path) in place as "N:tail" against up: their common
+ * leading components kept out, N = up's components after them. */
+static void lower_tail(const char *up, char *low)
+{
+	size_t c = 0, i = 0;
+	unsigned n = 0;
+	char tmp[256];
+
+	if (!*up || !*low || up[0] != '/' || low[0] != '/')
+		return;
+	for (; up[i] && up[i] == low[i]; i++)
+		if (up[i] == '/')
+			c = i + 1;
+	for (i = c; up[i]; i++)
+		n += up[i] == '/';
+	n += up[c] != '\0';
+	if (snprintf(tmp, sizeof(tmp), "%u:%s", n, low + c) >= (int)sizeof(tmp))
+		return;
+	memcpy(low, tmp, strlen(tmp) + 1);
+}
+
 unsigned sp_mount_strs(const char *source, const char *target, const char *fstype,
-		       unsigned long flags, const void *data, const char *strs[5], char *up,
+		       unsigned long flags, const void *data, const char *strs[6], char *up,
 		       size_t uplen, uint64_t *lowerdirs)
 {
 	const char *opts = sp_mount_opts(flags, data);
+	char *low = up + uplen / 2;
 
 	strs[0] = source;
 	strs[1] = target;
@@ -43,9 +65,18 @@ unsigned sp_mount_strs(const char *source, const char *target, const char *fstyp
 		/* The upper dir names the snapshot: keep it whole even when the
 		 * option string is truncated. */
 		*lowerdirs = sp_overlay_lowerdirs(opts);
-		sp_overlay_option(opts, "upperdir", up, uplen);
+		sp_overlay_option(opts, "upperdir", up, uplen / 2);
 		strs[4] = up;
-		return 5;
+		/* The first lower dir is the image's top layer: it ties a
+		 * start to the pull that unpacked it.  Kept short, as
+		 * "N:tail": drop upperdir's last N components, add tail
+		 * (".../snapshots/6/fs" -> "2:5/fs"), so the target and the
+		 * upper dir stay whole in the record. */
+		sp_overlay_option(opts, "lowerdir", low, uplen - uplen / 2);
+		low[strcspn(low, ":")] = '\0';
+		lower_tail(up, low);
+		strs[5] = low;
+		return 6;
 	}
 	return 4;
 }
@@ -53,8 +84,8 @@ unsigned sp_mount_strs(const char *source, const char *target, const char *fstyp
 SP_EXPORT int mount(const char *source, const char *target, const char *fstype,
 		    unsigned long flags, const void *data)
 {
-	const char *strs[5];
-	char up[256];
+	const char *strs[6];
+	char up[512];
 	uint64_t lower;
 	unsigned n = sp_mount_strs(source, target, fstype, flags, data, strs, up, sizeof(up), &lower);
 	struct sp_frame c;
@@ -220,7 +251,7 @@ SP_EXPORT int mkdir(const char *path, mode_t mode)
 	struct sp_frame c = { 0 };
 	int rc;
 
-	if (sp_prefix_match(path))
+	if (sp_prefix_match(path) && !sp_layer_content_path(path))
 		sp_enter(&c, SP_C_MKDIR, SP_SRC_LIBC, &path, 1, mode, 0, 0);
 	rc = REAL(mkdir)(path, mode);
 	if (c.on)
@@ -233,7 +264,7 @@ SP_EXPORT int mkdirat(int dfd, const char *path, mode_t mode)
 	struct sp_frame c = { 0 };
 	int rc;
 
-	if (sp_prefix_match(path))
+	if (sp_prefix_match(path) && !sp_layer_content_path(path))
 		sp_enter(&c, SP_C_MKDIRAT, SP_SRC_LIBC, &path, 1, mode, (uint64_t)dfd, 0);
 	rc = REAL(mkdirat)(dfd, path, mode);
 	if (c.on)
@@ -251,7 +282,7 @@ SP_EXPORT int rename(const char *from, const char *to)
 		sp_enter(&c, SP_C_RENAME, SP_SRC_LIBC, strs, 2, 0, 0, 0);
 	rc = REAL(rename)(from, to);
 	if (c.on)
-		sp_exit(&c, rc, errno, 0);
+		sp_exit(&c, rc, errno, rc == 0 ? sp_blob_size(AT_FDCWD, to) : 0);
 	return rc;
 }
 
@@ -265,7 +296,7 @@ SP_EXPORT int renameat(int fdf, const char *from, int fdt, const char *to)
 		sp_enter(&c, SP_C_RENAMEAT, SP_SRC_LIBC, strs, 2, 0, 0, 0);
 	rc = REAL(renameat)(fdf, from, fdt, to);
 	if (c.on)
-		sp_exit(&c, rc, errno, 0);
+		sp_exit(&c, rc, errno, rc == 0 ? sp_blob_size(fdt, to) : 0);
 	return rc;
 }
 
@@ -279,6 +310,6 @@ SP_EXPORT int renameat2(int fdf, const char *from, int fdt, const char *to, unsi
 		sp_enter(&c, SP_C_RENAMEAT2, SP_SRC_LIBC, strs, 2, flags, 0, 0);
 	rc = REAL(renameat2)(fdf, from, fdt, to, flags);
 	if (c.on)
-		sp_exit(&c, rc, errno, 0);
+		sp_exit(&c, rc, errno, rc == 0 ? sp_blob_size(fdt, to) : 0);
 	return rc;
 }

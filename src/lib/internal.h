@@ -92,6 +92,8 @@ struct sp_state {
 	const char *carry[24];
 	char carrybuf[4096];
 	char prefixes[1024];   /* ':'-separated mkdir/rename prefixes */
+	int content;           /* containerd: its content store's blob opens
+				  recorded (the layer an unpack applies) */
 	/* Every other setting, read at load: nothing is read from the
 	 * environment later (runc copies a container image's variables into
 	 * its own environment before it runs hooks). */
@@ -125,6 +127,10 @@ SP_HIDDEN int sp_enter(struct sp_frame *c, unsigned call, unsigned src,
 		       const char *const *strs, unsigned nstr,
 		       uint64_t a0, uint64_t a1, uint64_t a2);
 SP_HIDDEN void sp_exit(struct sp_frame *c, long result, int err, uint64_t a0);
+
+/* Size of the content store blob a rename just committed (its target
+ * under .../blobs/sha256/), else 0.  errno preserved. */
+SP_HIDDEN uint64_t sp_blob_size(int dfd, const char *to);
 
 /* Record a process event (SP_K_PEXIT, SP_K_MARK, SP_K_NOTE...). */
 SP_HIDDEN void sp_event(unsigned kind, long result, const char *text);

@@ -207,7 +207,11 @@ static void raw_post(struct sp_raw_regs *r)
 		in->exec_fd = -1;
 	}
 	in->f.on = 1;
-	sp_exit(&in->f, err ? -1 : res, err, res > 0 && is_clone(call) ? (uint64_t)res : 0);
+	if (res == 0 && (call == SP_C_RENAME || call == SP_C_RENAMEAT || call == SP_C_RENAMEAT2))
+		sp_exit(&in->f, 0, 0, call == SP_C_RENAME ? sp_blob_size(AT_FDCWD, (const char *)r->rsi)
+							 : sp_blob_size((int)r->rdx, (const char *)r->r10));
+	else
+		sp_exit(&in->f, err ? -1 : res, err, res > 0 && is_clone(call) ? (uint64_t)res : 0);
 	in->f.on = 0;
 out:
 	errno = saved;

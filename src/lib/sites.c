@@ -132,13 +132,16 @@ void sp_raw_setup(int dfd)
 		SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_unshare, SYS_setns,
 		SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_move_mount, SYS_open_tree,
 		SYS_mount_setattr, SYS_mkdir, SYS_mkdirat, SYS_rename, SYS_renameat,
-		SYS_renameat2, SYS_exit_group,
+		SYS_renameat2, SYS_exit_group, SYS_connect,
 	};
 	struct sp_rewrite_req rq = { 0 };
 
 	sp_raw_init_keys();
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);
+	/* openat is frequent: only where a content store's blobs are read. */
+	if (sp_s.content)
+		sp_raw_interest[SYS_openat / 64] |= 1ULL << (SYS_openat % 64);
 	rq.path = sp_exe();
 	rq.file = "/proc/self/exe";
 	rq.build_id = im.build_id;

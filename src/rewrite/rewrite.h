@@ -104,7 +104,7 @@ struct sp_sysrec {
 	unsigned nstr;
 	const char *strs[6];
 	uint64_t x[3];
-	char up[256];      /* an overlay mount's upper dir */
+	char up[512];      /* an overlay mount's upper dir, then its first lower dir */
 };
 
 /* Decode syscall nr with raw arguments a[0..5]: 0 and *r filled if it is
@@ -114,10 +114,11 @@ SP_HIDDEN int sp_sys_decode(long nr, const uint64_t a[6], struct sp_sysrec *r);
 
 /* What sp_sys_decode asks of the side that links it (the library, the
  * recorder): the strings a mount record keeps (source, target, fstype,
- * options and, for overlay, upperdir in up), and whether a path is under a
+ * options and, for overlay, upperdir and the first lowerdir in the two
+ * halves of up), and whether a path is under a
  * recorded prefix.  Async-signal-safe. */
 SP_HIDDEN unsigned sp_mount_strs(const char *source, const char *target, const char *fstype,
-				 unsigned long flags, const void *data, const char *strs[5],
+				 unsigned long flags, const void *data, const char *strs[6],
 				 char *up, size_t uplen, uint64_t *lowerdirs);
 SP_HIDDEN int sp_prefix_match(const char *path);
 

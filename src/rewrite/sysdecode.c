@@ -8,15 +8,76 @@
  */
 #include "rewrite.h"
 #include "startpath.h"
+#include "record.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 /* The first fields of struct clone_args (linux/sched.h), all __u64. */
 struct clone3_head {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack;
 };
+
+static char *put_dec(char *o, unsigned v)
+{
+	char t[12];
+	int n = 0;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*o++ = t[--n];
+	return o;
+}
+
+/* "a.b.c.d:port" or "[x:x:...]:port" into out (at least 56 bytes), or
+ * 0 for another family. */
+static int inet_str(const void *sa, uint64_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const struct sockaddr_in *s4 = sa;
+	const struct sockaddr_in6 *s6 = sa;
+	char *o = out;
+
+	if (!sa || len < sizeof(struct sockaddr_in))
+		return 0;
+	if (s4->sin_family == AF_INET) {
+		const unsigned char *b = (const unsigned char *)&s4->sin_addr;
+
+		for (int i = 0; i < 4; i++) {
+			o = put_dec(o, b[i]);
+			*o++ = i < 3 ? '.' : ':';
+		}
+		o = put_dec(o, ntohs(s4->sin_port));
+	} else if (s6->sin6_family == AF_INET6 && len >= sizeof(*s6)) {
+		const unsigned char *b = s6->sin6_addr.s6_addr;
+
+		*o++ = '[';
+		for (int i = 0; i < 16; i += 2) {
+			unsigned v = (unsigned)b[i] << 8 | b[i + 1];
+			int lead = 1;
+
+			for (int k = 12; k >= 0; k -= 4) {
+				unsigned d = v >> k & 15;
+
+				if (d || !lead || k == 0)
+					*o++ = hex[d], lead = 0;
+			}
+			*o++ = i < 14 ? ':' : ']';
+		}
+		*o++ = ':';
+		o = put_dec(o, ntohs(s6->sin6_port));
+	} else {
+		return 0;
+	}
+	*o = '\0';
+	return 1;
+}
 
 int sp_sys_decode(long nr, const uint64_t a[6], struct sp_sysrec *r)
 {
@@ -126,7 +187,7 @@ int sp_sys_decode(long nr, const uint64_t a[6], struct sp_sysrec *r)
 	case SYS_mkdir:
 	case SYS_mkdirat:
 		r->strs[0] = (const char *)(nr == SYS_mkdir ? a[0] : a[1]);
-		if (!sp_prefix_match(r->strs[0]))
+		if (!sp_prefix_match(r->strs[0]) || sp_layer_content_path(r->strs[0]))
 			return -1;
 		r->nstr = 1;
 		r->call = nr == SYS_mkdir ? SP_C_MKDIR : SP_C_MKDIRAT;
@@ -144,6 +205,28 @@ int sp_sys_decode(long nr, const uint64_t a[6], struct sp_sysrec *r)
 		r->call = nr == SYS_rename ? SP_C_RENAME : nr == SYS_renameat ? SP_C_RENAMEAT
 						       : SP_C_RENAMEAT2;
 		r->x[0] = nr == SYS_renameat2 ? a[4] : 0;
+		return 0;
+	case SYS_openat:
+		/* A blob of a content store read (containerd's applier opens
+		 * the layer it unpacks): asked for only where the interest
+		 * set has openat (containerd). */
+		r->strs[0] = (const char *)a[1];
+		if ((a[2] & (O_ACCMODE | O_CREAT)) != O_RDONLY || !r->strs[0] ||
+		    !strstr(r->strs[0], "/blobs/sha256/") || !sp_prefix_match(r->strs[0]))
+			return -1;
+		r->nstr = 1;
+		r->call = SP_C_OPENAT;
+		r->x[0] = a[2];
+		r->x[1] = a[0];
+		return 0;
+	case SYS_connect:
+		if (!inet_str((const void *)a[1], a[2], r->up))
+			return -1;
+		r->strs[0] = r->up;
+		r->nstr = 1;
+		r->call = SP_C_CONNECT;
+		r->x[0] = ((const struct sockaddr *)a[1])->sa_family;
+		r->x[1] = a[0];
 		return 0;
 	default:
 		return -1;

@@ -97,6 +97,36 @@ START_TEST(test_overlay_lowerdirs)
 }
 END_TEST
 
+START_TEST(test_layer_content_path)
+{
+	/* A layer's extraction: not recorded. */
+	ck_assert(sp_layer_content_path("/r/tmpmounts/containerd-mount1/etc"));
+	ck_assert(sp_layer_content_path("/r/tmpmounts/containerd-mount1/a/b"));
+	ck_assert(sp_layer_content_path("/r/io.containerd.snapshotter.v1.overlayfs/snapshots/3/fs/data"));
+	/* The steps of a start and of a pull: recorded. */
+	ck_assert(!sp_layer_content_path(NULL));
+	ck_assert(!sp_layer_content_path("/r/tmpmounts"));
+	ck_assert(!sp_layer_content_path("/r/tmpmounts/containerd-mount1"));
+	ck_assert(!sp_layer_content_path("/r/tmpmounts/containerd-mount1/"));
+	ck_assert(!sp_layer_content_path("/r/io.containerd.snapshotter.v1.overlayfs/snapshots/new-12"));
+	ck_assert(!sp_layer_content_path("/r/io.containerd.snapshotter.v1.overlayfs/snapshots/new-12/fs"));
+	ck_assert(!sp_layer_content_path("/r/io.containerd.snapshotter.v1.overlayfs/snapshots/3/work"));
+	ck_assert(!sp_layer_content_path("/r/io.containerd.content.v1.content/ingest/abc"));
+	ck_assert(!sp_layer_content_path("/s/io.containerd.runtime.v2.task/default/c1/rootfs"));
+}
+END_TEST
+
+START_TEST(test_pull_calls)
+{
+	ck_assert_uint_eq(sp_call_by_name("openat"), SP_C_OPENAT);
+	ck_assert_uint_eq(sp_call_by_name("connect"), SP_C_CONNECT);
+	ck_assert_str_eq(sp_call_info(SP_C_RENAMEAT)->ret, "size");
+	ck_assert_str_eq(sp_call_info(SP_C_MOUNT)->strs[5], "lowerdir0_tail");
+	/* Call numbers in existing rings keep their meaning. */
+	ck_assert_uint_eq(SP_C_EXIT, 27);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("record");
@@ -108,6 +138,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_str_bounds_untrusted);
 	tcase_add_test(tc, test_call_table);
 	tcase_add_test(tc, test_overlay_lowerdirs);
+	tcase_add_test(tc, test_layer_content_path);
+	tcase_add_test(tc, test_pull_calls);
 	suite_add_tcase(s, tc);
 	return s;
 }
