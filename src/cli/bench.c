@@ -145,13 +145,26 @@ static void rm_tree(const char *dir)
  * the only start that began in it.  0 (and *found, or -1), or -1. */
 static int map_of(const char *dir, const char *id, const char *name, int any_one, uint64_t ready,
 		  uint64_t t_lo, uint64_t t_hi, struct sp_map **maps_out, int *nmaps_out,
-		  struct sp_dataset *ds, int *found)
+		  struct sp_dataset *ds, int *found, struct sp_dataset *also)
 {
 	int in_window = 0, last = -1;
 
 	*found = -1;
 	if (sp_dataset_load(dir, ds) < 0)
 		return -1;
+	if (also && also->nprocs) {
+		/* The run's own processes with the daemon's: a client traced in
+		 * the run (ctr image pull) and the daemon it drove make one
+		 * start.  The processes move; `also` keeps none. */
+		struct sp_proc *g = realloc(ds->procs, (ds->nprocs + also->nprocs) * sizeof(*g));
+
+		if (!g)
+			return -1;
+		memcpy(g + ds->nprocs, also->procs, also->nprocs * sizeof(*g));
+		ds->procs = g;
+		ds->nprocs += also->nprocs;
+		also->nprocs = 0;
+	}
 	*nmaps_out = sp_maps_build_ready(ds->procs, ds->nprocs, ds->have_run ? ds->run_t1 : 0,
 					 ready ? ready : ds->ready_ns, maps_out);
 	if (*nmaps_out < 0)
@@ -259,7 +272,8 @@ static int run_once(struct side *sd, const struct bench_env *e, long r, int meas
 	cJSON_AddNumberToObject(jr, "wall_ns", (double)(t1 - t0));
 	if (code == 0) {
 		/* The start this run made: in its own files, else in --dir. */
-		if (map_of(dir, id, name, 1, e->ready->ready_ns, 0, 0, &maps, &nmaps, &ds, &found) < 0 ||
+		if (map_of(dir, id, name, 1, e->ready->ready_ns, 0, 0, &maps, &nmaps, &ds, &found,
+			   NULL) < 0 ||
 		    found < 0) {
 			sp_maps_free(maps, nmaps);
 			maps = NULL;
@@ -267,7 +281,7 @@ static int run_once(struct side *sd, const struct bench_env *e, long r, int meas
 			found = -1;
 			if (e->extdir)
 				map_of(e->extdir, id, name, 0, e->ready->ready_ns, t0, t1, &maps, &nmaps,
-				       &ext, &found);
+				       &ext, &found, &ds);
 		}
 	}
 	if (code != 0 || found < 0) {

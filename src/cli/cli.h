@@ -153,5 +153,6 @@ void sp_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "12.345 ms" style, into buf. */
 const char *sp_fmt_ms(char *buf, size_t len, uint64_t ns);
+const char *sp_fmt_bytes(char *buf, size_t len, uint64_t n);
 
 #endif

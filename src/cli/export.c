@@ -158,6 +158,10 @@ static void chrome_map(cJSON *ev, const struct sp_map *m, int idx)
 		cJSON_AddNumberToObject(a, "pid", ph->proc ? host_pid(ph->proc, ph->span ? ph->span->pid
 									      : ph->proc->pid) : 0);
 		cJSON_AddBoolToObject(a, "bottleneck", ph->bottleneck);
+		if (ph->digest[0]) {
+			cJSON_AddStringToObject(a, "digest", ph->digest);
+			cJSON_AddNumberToObject(a, "size_bytes", (double)ph->bytes);
+		}
 		cJSON_AddItemToArray(ev, e);
 	}
 	for (size_t k = 0; k < m->ncalls; k++) {
@@ -338,6 +342,12 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 		cJSON_AddItemToArray(cJSON_GetObjectItem(s, "attributes"),
 				     attr_str("process.executable.name",
 					      ph->proc ? sp_proc_comm(ph->proc) : "?"));
+		if (ph->digest[0]) {
+			cJSON_AddItemToArray(cJSON_GetObjectItem(s, "attributes"),
+					     attr_str("startpath.blob.digest", ph->digest));
+			cJSON_AddItemToArray(cJSON_GetObjectItem(s, "attributes"),
+					     attr_int("startpath.blob.size", (int64_t)ph->bytes));
+		}
 		cJSON_AddItemToArray(spans, s);
 	}
 	for (size_t k = 0; k < m->ncalls; k++) {

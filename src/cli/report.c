@@ -18,6 +18,18 @@ const char *sp_fmt_ms(char *buf, size_t len, uint64_t ns)
 	return buf;
 }
 
+/* A size in bytes, as a reader wants it ("60.0 MiB", "723 B"). */
+const char *sp_fmt_bytes(char *buf, size_t len, uint64_t n)
+{
+	if (n >= 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+	else if (n >= 1024)
+		snprintf(buf, len, "%.1f KiB", (double)n / 1024.0);
+	else
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	return buf;
+}
+
 /* The pid as the host sees it: a process in a new pid namespace records
  * its own pid (1), its ring header also has the host's. */
 static int host_pid_of(const struct sp_proc *p, int pid)
@@ -72,9 +84,14 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 			"file%s, %" PRIu64 " record%s lost\n", m->name[0] ? m->name : "(unnamed)",
 			m->container_id, m->nscopes - 1, m->nscopes == 2 ? "" : "s", m->nprocs,
 			m->nprocs == 1 ? "" : "s", m->lost, m->lost == 1 ? "" : "s");
+	else if (strcmp(m->profile, "pull") == 0)
+		fprintf(out, "Start Path Map: image pull %s, %zu process file%s, %" PRIu64
+			" record%s lost\n", m->container_id, m->nprocs, m->nprocs == 1 ? "" : "s",
+			m->lost, m->lost == 1 ? "" : "s");
 	else
-		fprintf(out, "Start Path Map: container %s (%s), %zu process file%s, %" PRIu64
-			" record%s lost\n", m->container_id, m->profile, m->nprocs,
+		fprintf(out, "Start Path Map: container %s (%s)%s, %zu process file%s, %" PRIu64
+			" record%s lost\n", m->container_id, m->profile,
+			m->pulled ? ", its image pulled first" : "", m->nprocs,
 			m->nprocs == 1 ? "" : "s", m->lost, m->lost == 1 ? "" : "s");
 	fprintf(out, "  %-18s %12s %12s %7s  %s\n", "PHASE", "START", "DURATION", "SHARE", "PROCESS");
 	for (size_t i = 0; i < m->nphases; i++) {
@@ -118,11 +135,14 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 				phase_pid(ph));
 			continue;
 		}
-		fprintf(out, "  %-18s %12s %12s %6.1f%%  %s[%d]%s\n", name, a,
+		fprintf(out, "  %-18s %12s %12s %6.1f%%  %s[%d]%s", name, a,
 			sp_fmt_ms(b, sizeof(b), dur),
 			total && !ph->section ? 100.0 * (double)dur / (double)total : 0.0,
 			ph->proc ? sp_proc_comm(ph->proc) : "?", phase_pid(ph),
 			ph->bottleneck ? "   <== bottleneck" : "");
+		if (ph->digest[0])
+			fprintf(out, "  %.19s %s", ph->digest, sp_fmt_bytes(a, sizeof(a), ph->bytes));
+		fputc('\n', out);
 		if (o->calls && !ph->parent && !ph->section) {
 			for (size_t k = 0; k < m->ncalls; k++)
 				if (in_phase(m->calls[k].span, ph, i == last_top))
@@ -214,6 +234,7 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 		cJSON_AddNullToObject(o, "bottleneck");
 	cJSON_AddNumberToObject(o, "lost_records", (double)m->lost);
 	cJSON_AddNumberToObject(o, "missing_phases", (double)m->nmissing);
+	cJSON_AddBoolToObject(o, "pulled", m->pulled);
 	if (m->ready_ns)
 		cJSON_AddNumberToObject(o, "ready_offset_ns", (double)(m->ready_ns - m->t0));
 	else
@@ -249,6 +270,10 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 		cJSON_AddNumberToObject(p, "pid", phase_pid(ph));
 		cJSON_AddStringToObject(p, "process", ph->proc ? sp_proc_comm(ph->proc) : "?");
 		cJSON_AddBoolToObject(p, "bottleneck", ph->bottleneck);
+		if (ph->digest[0]) {
+			cJSON_AddStringToObject(p, "digest", ph->digest);
+			cJSON_AddNumberToObject(p, "size_bytes", (double)ph->bytes);
+		}
 		if (ph->parent)
 			continue;
 		calls = cJSON_AddArrayToObject(p, "calls");

@@ -21,6 +21,7 @@
  * A pod's sandbox map then takes in its containers' maps (pods_merge).
  */
 #include "phases.h"
+#include "pull.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -1199,6 +1200,337 @@ static int pods_merge(struct sp_map *maps, int *nmaps, const char **mpod)
 	return 0;
 }
 
+/* ---- image pulls: a map of their own, or opening the start they made ---- */
+
+/* An overlay mount record's first lowerdir, whole, in buf ("N:tail"
+ * rebuilt against its upperdir: drop N components, add tail), or NULL. */
+static const char *mount_lower0(const struct sp_span *s, char *buf, size_t len)
+{
+	const char *t = s->nstr > 5 ? s->strs[5] : NULL, *up = s->nstr > 4 ? s->strs[4] : NULL;
+	char *e;
+	unsigned long n;
+
+	if (!t || !up || !*up || !*t)
+		return NULL;
+	n = strtoul(t, &e, 10);
+	if (*e != ':' || snprintf(buf, len, "%s", up) >= (int)len)
+		return NULL;
+	while (n--) {
+		char *sl = strrchr(buf, '/');
+
+		if (!sl)
+			return NULL;
+		*sl = '\0';
+	}
+	if (strlen(buf) + 1 + strlen(e + 1) + 1 > len)
+		return NULL;
+	strcat(buf, "/");
+	strcat(buf, e + 1);
+	return buf;
+}
+
+/* When a start of m mounted `top` ("…/snapshots/<id>") as its rootfs
+ * overlay's first lowerdir (the top layer of its image): that mount's
+ * phase start, else 0.  A pod's containers each have one. */
+static uint64_t map_mounts_layer(const struct sp_map *m, const char *top)
+{
+	size_t tl = strlen(top);
+
+	for (size_t i = 0; i < m->nphases; i++) {
+		const struct sp_map_phase *ph = &m->phases[i];
+		const char *n = strrchr(ph->name, '/'), *o;
+		char buf[512];
+
+		n = n ? n + 1 : ph->name;
+		if (strcmp(n, "snapshot_mount") != 0 || !ph->span || ph->span->call != SP_C_MOUNT)
+			continue;
+		/* The record's lowerdir0_tail, else the options' lowerdir
+		 * (when the options string was not truncated before it). */
+		if (!(o = mount_lower0(ph->span, buf, sizeof(buf)))) {
+			if (ph->span->nstr < 4 || !ph->span->strs[3] ||
+			    !(o = strstr(ph->span->strs[3], "lowerdir=")))
+				continue;
+			o += 9;
+		}
+		if (strncmp(o, top, tl) == 0 && strncmp(o + tl, "/fs", 3) == 0 &&
+		    (o[tl + 3] == ':' || o[tl + 3] == ',' || o[tl + 3] == '\0'))
+			return ph->t0;
+	}
+	return 0;
+}
+
+static int pull_call_of(const struct sp_span *s)
+{
+	const char *a = s->nstr ? s->strs[0] : NULL, *b = s->nstr > 1 ? s->strs[1] : NULL;
+
+	if (s->call == SP_C_CONNECT || s->call == SP_C_OPENAT)
+		return 1;
+	if ((s->call == SP_C_MKDIRAT || s->call == SP_C_MKDIR || is_rename(s->call)) && a &&
+	    (strstr(a, "/ingest/") || strstr(a, "/snapshots/new-") || (b && strstr(b, "/blobs/"))))
+		return 1;
+	return (s->call == SP_C_MOUNT || is_umount(s->call)) && b && strstr(b, "/tmpmounts/");
+}
+
+/* Add the pull's phases (first) and calls to m. */
+static int pull_put(struct sp_map *m, const struct sp_pull *pl)
+{
+	size_t np = 0, nl = pl->nlayers, cap = 6 + 2 * nl;
+	struct sp_map_phase *ph = calloc(cap, sizeof(*ph));
+	char *names = malloc(2 * nl * 24 + 1);
+	const struct sp_proc *who[2] = { pl->client, pl->daemon };
+	size_t nn = 0, ncalls = 0;
+	uint64_t f0 = 0, f1 = 0, u0 = 0, u1 = 0;
+	struct sp_map_call *calls;
+
+	if (!ph || !names) {
+		free(ph);
+		free(names);
+		return -1;
+	}
+#define PH(nm, par, a, b, pr, sp) \
+	(ph[np] = (struct sp_map_phase){ .name = (nm), .parent = (par), .seen = 1, .t0 = (a), \
+					  .t1 = (b), .proc = (pr), .span = (sp), .scope = -1 }, &ph[np++])
+	PH("pull_resolve", NULL, pl->t0, pl->resolve_t1, pl->resolve_proc, pl->resolve_span);
+	if (pl->index.digest[0]) {
+		struct sp_map_phase *x = PH("fetch_index", "pull_resolve", pl->index.t0, pl->index.t1,
+					    pl->index.proc, pl->index.span);
+		snprintf(x->digest, sizeof(x->digest), "%s", pl->index.digest);
+		x->bytes = pl->index.size;
+	}
+	if (pl->manifest.digest[0]) {
+		struct sp_map_phase *x = PH("fetch_manifest", "pull_resolve", pl->manifest.t0,
+					    pl->manifest.t1, pl->manifest.proc, pl->manifest.span);
+		snprintf(x->digest, sizeof(x->digest), "%s", pl->manifest.digest);
+		x->bytes = pl->manifest.size;
+	}
+	for (size_t k = 0; k < nl; k++) {
+		const struct sp_pull_layer *L = &pl->layers[k];
+
+		if (L->fetched && (!f0 || L->f0 < f0))
+			f0 = L->f0;
+		if (L->fetched && L->f1 > f1)
+			f1 = L->f1;
+		if (L->unpacked && (!u0 || L->u0 < u0))
+			u0 = L->u0;
+		if (L->unpacked && L->u1 > u1)
+			u1 = L->u1;
+	}
+	if (pl->config.digest[0] && pl->config.t1 > f1)
+		f1 = pl->config.t1;
+	if (pl->config.digest[0] && (!f0 || pl->config.t0 < f0))
+		f0 = pl->config.t0;
+	{
+		struct sp_map_phase *x = PH("pull_fetch", NULL, f0, f1, pl->daemon, NULL);
+
+		if (!f0) {
+			x->seen = 0;
+			x->t0 = x->t1 = 0;
+			snprintf(x->why, sizeof(x->why), "no layer was fetched: the image's layers were "
+				 "in the content store already");
+		}
+	}
+	if (pl->config.digest[0]) {
+		struct sp_map_phase *x = PH("fetch_config", "pull_fetch", pl->config.t0, pl->config.t1,
+					    pl->config.proc, pl->config.span);
+		snprintf(x->digest, sizeof(x->digest), "%s", pl->config.digest);
+		x->bytes = pl->config.size;
+	}
+	for (size_t k = 0; k < nl; k++) {
+		const struct sp_pull_layer *L = &pl->layers[k];
+		struct sp_map_phase *x;
+
+		if (!L->fetched)
+			continue;
+		x = PH(names + nn, "pull_fetch", L->f0, L->f1, L->fproc, L->fspan);
+		nn += (size_t)snprintf(names + nn, 24, "fetch_layer%zu", k + 1) + 1;
+		snprintf(x->digest, sizeof(x->digest), "%s", L->digest);
+		x->bytes = L->size;
+	}
+	{
+		struct sp_map_phase *x = PH("pull_unpack", NULL, u0, u1, pl->daemon, NULL);
+
+		if (!u0) {
+			x->seen = 0;
+			x->t0 = x->t1 = 0;
+			snprintf(x->why, sizeof(x->why), "no layer was unpacked (a fetch only, or every "
+				 "layer's snapshot existed)");
+		} else if (pl->why[0]) {
+			snprintf(x->why, sizeof(x->why), "%s", pl->why);
+		}
+	}
+	for (size_t k = 0; k < nl; k++) {
+		const struct sp_pull_layer *L = &pl->layers[k];
+		struct sp_map_phase *x;
+
+		if (!L->unpacked)
+			continue;
+		x = PH(names + nn, "pull_unpack", L->u0, L->u1, L->uproc, L->uspan);
+		nn += (size_t)snprintf(names + nn, 24, "unpack_layer%zu", k + 1) + 1;
+		snprintf(x->digest, sizeof(x->digest), "%s", L->digest);
+		x->bytes = L->size;
+		for (size_t q = 0; q < nl; q++)
+			if (pl->layers[q].fetched && strcmp(pl->layers[q].digest, L->digest) == 0)
+				x->bytes = pl->layers[q].size;
+	}
+#undef PH
+	if (phases_room(m, np) < 0) {
+		free(ph);
+		free(names);
+		return -1;
+	}
+	{
+		/* In time order among the top-level phases of the start (a
+		 * pod pulls between its sandbox and the container). */
+		size_t at = 0;
+
+		while (at < m->nphases && !m->phases[at].section &&
+		       (m->phases[at].parent || !m->phases[at].seen || m->phases[at].t0 < pl->t0))
+			at++;
+		while (at > 0 && m->phases[at - 1].section)
+			at--;
+		memmove(m->phases + at + np, m->phases + at, (m->nphases - at) * sizeof(*ph));
+		memcpy(m->phases + at, ph, np * sizeof(*ph));
+		m->nphases += np;
+		for (size_t k = 0; k < m->nscopes; k++)
+			if (m->scopes[k].bottleneck >= (int)at)
+				m->scopes[k].bottleneck += (int)np;
+	}
+	free(ph);
+	free(m->pull_names);
+	m->pull_names = names;
+	m->pulled = 1;
+	if (!m->t0 || pl->t0 < m->t0)
+		m->t0 = pl->t0;
+	if (pl->t1 > m->t1)
+		m->t1 = pl->t1;
+	for (size_t i = 0; i < m->nphases; i++)
+		if (!m->phases[i].parent && !m->phases[i].section && !m->phases[i].seen &&
+		    strncmp(m->phases[i].name, "pull_", 5) == 0)
+			m->nmissing++;
+	/* The bottleneck: the longest top-level phase, the pull's included. */
+	{
+		struct sp_map_phase *b = NULL;
+
+		for (size_t i = 0; i < m->nphases; i++) {
+			struct sp_map_phase *x = &m->phases[i];
+
+			if (x->parent || x->section || !x->seen || x->scope > 0)
+				continue;
+			if (!b || x->t1 - x->t0 > b->t1 - b->t0)
+				b = x;
+		}
+		if (b && strncmp(b->name, "pull_", 5) == 0) {
+			for (size_t i = 0; i < m->nphases; i++)
+				m->phases[i].bottleneck = 0;
+			b->bottleneck = 1;
+		}
+	}
+	/* Its processes and calls. */
+	{
+		const struct sp_proc **pr = realloc(m->procs, (m->nprocs + 2 + 1) * sizeof(*pr));
+
+		if (!pr)
+			return -1;
+		m->procs = pr;
+		for (int w = 0; w < 2; w++) {
+			int have = 0;
+
+			for (size_t q = 0; who[w] && q < m->nprocs; q++)
+				have |= m->procs[q] == who[w];
+			if (who[w] && !have) {
+				m->procs[m->nprocs++] = who[w];
+				m->lost += who[w]->lost;
+			}
+		}
+	}
+	for (int w = 0; w < 2; w++)
+		for (size_t k = 0; who[w] && k < who[w]->nspans; k++)
+			ncalls += who[w]->spans[k].t0 >= pl->t0 && who[w]->spans[k].t0 <= pl->t1;
+	calls = realloc(m->calls, (m->ncalls + ncalls + 1) * sizeof(*calls));
+	if (!calls)
+		return -1;
+	m->calls = calls;
+	for (int w = 0; w < 2; w++)
+		for (size_t k = 0; who[w] && k < who[w]->nspans; k++) {
+			const struct sp_span *s = &who[w]->spans[k];
+
+			if (s->t0 >= pl->t0 && s->t0 <= pl->t1 && pull_call_of(s) &&
+			    (w == 0 || s->call != SP_C_CONNECT || !pl->client))
+				m->calls[m->ncalls++] = (struct sp_map_call){ who[w], s };
+		}
+	qsort(m->calls, m->ncalls, sizeof(*m->calls), call_cmp);
+	return 0;
+}
+
+#define PULL_TIE_NS 30000000000ULL
+
+static int pulls_attach(const struct sp_proc *procs, size_t n, struct sp_map **maps, int *nmaps)
+{
+	struct sp_pull *pl;
+	int np = sp_pulls_find(procs, n, &pl);
+
+	if (np < 0)
+		return -1;
+	for (int i = 0; i < np; i++) {
+		const struct sp_pull *p = &pl[i];
+		struct sp_map *tie = NULL;
+		char top[512];
+
+		/* Only what came from a registry: an image import fills the
+		 * content store the same way, with no connect. */
+		if (!p->resolve_seen)
+			continue;
+		top[0] = '\0';
+		for (size_t k = p->nlayers; k-- > 0;)
+			if (p->layers[k].unpacked) {
+				snprintf(top, sizeof(top), "%s", p->layers[k].snapshot);
+				break;
+			}
+		uint64_t best = 0;
+
+		for (int k = 0; top[0] && k < *nmaps; k++) {
+			struct sp_map *m = &(*maps)[k];
+			uint64_t t = m->pulled ? 0 : map_mounts_layer(m, top);
+
+			/* The first start that mounts its top layer, within
+			 * PULL_TIE_NS after the pull's end. */
+			if (!t || t < p->t1 || t > p->t1 + PULL_TIE_NS)
+				continue;
+			if (!tie || t < best)
+				tie = m, best = t;
+		}
+		if (!tie) {
+			struct sp_map *g = realloc(*maps, (size_t)(*nmaps + 1) * sizeof(**maps));
+
+			if (!g)
+				goto fail;
+			*maps = g;
+			tie = &g[(*nmaps)++];
+			memset(tie, 0, sizeof(*tie));
+			tie->profile = "pull";
+			snprintf(tie->container_id, sizeof(tie->container_id), "%.127s",
+				 p->ref[0] ? p->ref : p->manifest.digest[0] ? p->manifest.digest : "image");
+			if (!(tie->procs = malloc(sizeof(*tie->procs))) ||
+			    !(tie->calls = malloc(sizeof(*tie->calls))))
+				goto fail;
+		}
+		if (pull_put(tie, p) < 0)
+			goto fail;
+	}
+	free(pl);
+	for (int i = 1; i < *nmaps; i++)
+		for (int k = i; k > 0 && map_cmp(&(*maps)[k - 1], &(*maps)[k]) > 0; k--) {
+			struct sp_map t = (*maps)[k];
+
+			(*maps)[k] = (*maps)[k - 1];
+			(*maps)[k - 1] = t;
+		}
+	return 0;
+fail:
+	free(pl);
+	return -1;
+}
+
 int sp_maps_build(const struct sp_proc *procs, size_t nprocs, uint64_t end_hint,
 		  struct sp_map **out)
 {
@@ -1332,6 +1664,8 @@ int sp_maps_build_ready(const struct sp_proc *procs, size_t nprocs, uint64_t end
 		}
 	if (mpod && pods_merge(maps, &nmaps, mpod) < 0)
 		goto fail;
+	if (pulls_attach(procs, nprocs, &maps, &nmaps) < 0)
+		goto fail;
 	free(cid);
 	free(keys);
 	free(pod);
@@ -1360,6 +1694,8 @@ void sp_map_release(struct sp_map *m)
 	free(m->phases);
 	free(m->scopes);
 	free(m->names);
+	free(m->pull_names);
+	m->pull_names = NULL;
 	m->procs = NULL;
 	m->calls = NULL;
 	m->phases = NULL;

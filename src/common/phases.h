@@ -79,6 +79,10 @@ struct sp_map_phase {
 	/* Not seen: what was expected and what was (not) recorded instead,
 	 * one sentence (a gap in recording, or in the rules). */
 	char why[256];
+	/* An image pull's blob (fetch_*, unpack_layerN): its digest and
+	 * size in bytes (0: not known), else "" and 0. */
+	char digest[80];
+	uint64_t bytes;
 };
 
 /* One call that belongs to a container start. */
@@ -112,6 +116,8 @@ struct sp_map {
 	uint64_t lost;
 	size_t nmissing;            /* start phases not seen */
 	uint64_t ready_ns;          /* readiness probe time that ended process_exec, or 0 */
+	int pulled;                 /* opens with the pull of its image (pull_* phases) */
+	char *pull_names;           /* storage of those phases' names */
 };
 
 /* Role of a process for the rules: "crun", "runc:create", "runc:run",
