@@ -9,6 +9,7 @@
 #                          left outside DIR (bridge, CNI cache, cgroups)
 # CRI_CNI_EXTRA: a JSON object of one more plugin, chained after the bridge.
 # CRI_CNI_BIN: extra directory searched for CNI plugins (before /usr/lib/cni).
+# CRI_REGISTRY: HOST:PORT of a plain-HTTP registry (registry-env.sh) to pull from.
 _cri_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Names of this instance's bridge and network, from DIR: two instances
@@ -65,6 +66,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         Root = "$d/runc"
 EOT
+	if [ -n "${CRI_REGISTRY:-}" ]; then
+		cat >>"$d/config.toml" <<EOT
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."$CRI_REGISTRY"]
+    endpoint = ["http://$CRI_REGISTRY"]
+EOT
+	fi
 	if [ -n "${CRI_CNI_BIN:-}" ]; then
 		# containerd 1.6 takes one bin_dir: a private one with links to
 		# Debian's plugins and the extra ones.

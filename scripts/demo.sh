@@ -10,6 +10,10 @@
 #   scripts/demo.sh pod      a Kubernetes pod of two containers through
 #                            containerd's CRI (CNI bridge, a local pause
 #                            image), started as a kubelet does (scripts/cri)
+#   scripts/demo.sh pull     a cold start of an image not on the node: a
+#                            private registry on 127.0.0.1 (docker-registry),
+#                            a 3-layer image pushed to it, `ctr image pull`
+#                            then `ctr run`: the map opens with the pull
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/bundle.sh"
@@ -51,6 +55,33 @@ if [ "${1:-}" = pod ]; then
 	"$sp" report "$work/out" --container demo
 	echo
 	echo "Every call behind this map:  build/bin/startpath report $work/out --container demo --calls"
+	exit 0
+fi
+if [ "${1:-}" = pull ]; then
+	"$top/scripts/deps.sh" pull
+	. "$top/scripts/registry-env.sh"
+	work="$top/build/demo-pull"
+	[ -d "$work" ] && { ctrd_stop "$work/c" 2>/dev/null; reg_stop "$work/reg" 2>/dev/null; }
+	rm -rf "$work"
+	mkdir -p "$work"
+	trap 'ctrd_stop "$work/c" || true; reg_stop "$work/reg" || true' EXIT
+	reg_start "$work/reg"
+	echo "startpath demo: a private registry (docker-registry) on $REG_ADDR,"
+	echo "  image app: busybox + 20 MB + 60 MB layers of random data, built here and pushed"
+	reg_image "$work/reg" app 20 60
+	echo "  a private containerd $(containerd --version | awk '{print $3}') under libstartpath.so (in $work/c)"
+	ctrd_start "$work/c" "$lib"
+	id="demo-$$"
+	echo "  ctr image pull --plain-http $REG_ADDR/app:latest (under the library too: it resolves),"
+	echo "  then ctr run --rm $REG_ADDR/app:latest $id"
+	echo
+	LD_PRELOAD="$lib" STARTPATH_DIR="$work/c/out" ctr --address "$work/c/containerd.sock" \
+		image pull --plain-http "$REG_ADDR/app:latest" >/dev/null
+	ctrd_ctr "$work/c" run --rm "$REG_ADDR/app:latest" "$id" /bin/echo "hello from a pulled image"
+	echo
+	"$sp" report "$work/c/out" --container "$id"
+	echo
+	echo "Every call behind this map:  build/bin/startpath report $work/c/out --container $id --calls"
 	exit 0
 fi
 [ -d "$work" ] && ctrd_stop "$work" 2>/dev/null

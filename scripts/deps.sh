@@ -10,10 +10,13 @@
 #          (t_static_ctr builds a static runc and shim from them)
 #          containernetworking-plugins and python3-grpcio/-grpc-tools
 #          (t_pod: CNI and a CRI client), podman and conmon (t_podman),
-#          prometheus and kubectl (kubernetes-client) (t_watch)
+#          prometheus and kubectl (kubernetes-client) (t_watch),
+#          docker-registry, curl and openssl (t_pull: a local registry, images
+#          pushed to it with random layers)
 #   demo   build + crun, busybox-static, jq, util-linux, containerd, runc
 #   pod    demo + containernetworking-plugins, python3-grpcio, python3-grpc-tools
 #          (scripts/demo.sh pod)
+#   pull   demo + docker-registry, curl, openssl (scripts/demo.sh pull)
 #   ci     build + containerd, runc, busybox-static, jq (scripts/ci-coldstart.sh)
 # As root, missing packages are installed (and named); otherwise this stops
 # with the exact apt-get line to run.
@@ -25,7 +28,7 @@ build) ;;
 test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc golang-go file chromium python3 clang libcap2-bin
 	golang-github-opencontainers-runc-dev libseccomp-dev golang-github-containerd-containerd-dev
 	docker.io containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf
-	podman conmon prometheus python3-yaml)
+	podman conmon prometheus python3-yaml docker-registry curl openssl)
 	# t_watch validates the Kubernetes example with kubectl: Debian's
 	# kubernetes-client, unless a kubectl is there already (another
 	# package's would conflict with it).
@@ -33,8 +36,9 @@ test) pkgs+=(crun busybox-static strace jq util-linux binutils containerd runc g
 demo) pkgs+=(crun busybox-static jq util-linux containerd runc) ;;
 pod) pkgs+=(crun busybox-static jq util-linux containerd runc containernetworking-plugins
 	python3-grpcio python3-grpc-tools python3-protobuf) ;;
+pull) pkgs+=(crun busybox-static jq util-linux containerd runc docker-registry curl openssl) ;;
 ci) pkgs+=(busybox-static jq containerd runc) ;;
-*) echo "deps.sh: unknown profile '$profile' (build, test, demo, pod, ci)" >&2; exit 2 ;;
+*) echo "deps.sh: unknown profile '$profile' (build, test, demo, pod, pull, ci)" >&2; exit 2 ;;
 esac
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "startpath: not a Debian system; make sure these are installed: ${pkgs[*]}" >&2

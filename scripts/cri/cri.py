@@ -3,10 +3,11 @@
 """cri.py - a small CRI v1 client that starts pods the way a kubelet does.
 
   cri.py --address SOCK pod [--name NAME] [--containers N] [--image IMG]
-                            [--host-network] [--logdir DIR] [--keep SECONDS]
+                            [--pull] [--host-network] [--logdir DIR] [--keep SECONDS]
   cri.py --address SOCK pods --count N [--name PREFIX] [--containers N] ...
 
-`pod` runs one pod: RunPodSandbox, then CreateContainer and StartContainer
+`pod` runs one pod: RunPodSandbox, (with --pull: PullImage of the image, as
+a kubelet does when the node lacks it), then CreateContainer and StartContainer
 for each container, waits until every container is RUNNING, checks its
 log, then tears the pod down as the kubelet does (StopContainer,
 RemoveContainer, StopPodSandbox, RemovePodSandbox).  `pods` starts N pods
@@ -54,7 +55,8 @@ class PodError(Exception):
     pass
 
 
-def run_pod(stub, pb, name, ncont, image, host_network, logdir, keep, timeout, cgparent):
+def run_pod(stub, pb, name, ncont, image, host_network, logdir, keep, timeout, cgparent,
+            istub=None):
     uid = "uid-%s-%d" % (name, os.getpid())
     plog = os.path.join(logdir, name) if logdir else ""
     if plog:
@@ -71,6 +73,11 @@ def run_pod(stub, pb, name, ncont, image, host_network, logdir, keep, timeout, c
     sid = stub.RunPodSandbox(pb.RunPodSandboxRequest(config=sconf), timeout=timeout).pod_sandbox_id
     res["sandbox_id"] = sid
     res["run_pod_sandbox_ms"] = (time.monotonic() - t0) * 1e3
+    if istub:
+        t1 = time.monotonic()
+        res["image_ref"] = istub.PullImage(pb.PullImageRequest(
+            image=pb.ImageSpec(image=image), sandbox_config=sconf), timeout=timeout).image_ref
+        res["pull_ms"] = (time.monotonic() - t1) * 1e3
     cids = []
     for i in range(ncont):
         cname = "c%d" % (i + 1)
@@ -141,6 +148,7 @@ def main():
         p.add_argument("--name", default="pod", help="pod name (pods: prefix, -1.. appended)")
         p.add_argument("--containers", type=int, default=1, help="containers per pod (1)")
         p.add_argument("--image", default="docker.io/library/bb:latest")
+        p.add_argument("--pull", action="store_true", help="PullImage before the containers")
         p.add_argument("--host-network", action="store_true")
         p.add_argument("--logdir", default="", help="pod log directory root (CRI logs)")
         p.add_argument("--keep", type=float, default=0, help="seconds to keep it running")
@@ -152,13 +160,14 @@ def main():
     grpc, pb, pbg = load_stubs()
     chan = grpc.insecure_channel("unix://" + os.path.abspath(a.address))
     stub = pbg.RuntimeServiceStub(chan)
+    istub = pbg.ImageServiceStub(chan) if a.pull else None
     names = [a.name] if a.cmd == "pod" else ["%s-%d" % (a.name, i + 1) for i in range(a.count)]
     results, errors = {}, []
 
     def one(n):
         try:
             results[n] = run_pod(stub, pb, n, a.containers, a.image, a.host_network,
-                                 a.logdir, a.keep, a.timeout, a.cgroup_parent)
+                                 a.logdir, a.keep, a.timeout, a.cgroup_parent, istub)
         except (PodError, grpc.RpcError) as e:
             errors.append("cri.py: pod %s: %s" % (n, e.details() if hasattr(e, "details") else e))
 
