@@ -13,9 +13,10 @@
  * `snapshots/<id>`), the applier opens the layer's blob (the library
  * records blob opens in containerd) and extracts it (into a bind mount of
  * the snapshot, or straight into the overlay upper dir), the snapshot is
- * committed (metadata only, no call).  The manifest, index and config are
- * read back through the content store outside any unpack; the layers only
- * by the applier.
+ * committed (metadata only, no call).  The library records blob opens only
+ * between a snapshot's prepare and the next blob open: the layer an unpack
+ * applies.  A layer is a blob some unpack applied; the other blobs are the
+ * manifest, an index before it, the config after it, in fetch order.
  *
  * A start made from the pulled image mounts the top layer's snapshot as
  * the first lowerdir of its rootfs: that ties the start's map to its pull.
@@ -33,7 +34,7 @@ struct blob {
 	uint64_t t0, t1;  /* ingest start, commit end */
 	const struct sp_span *s0, *s1;
 	const struct sp_proc *proc;
-	int committed, layer, nonlayer_read;
+	int committed, layer;
 };
 
 struct unpack {
@@ -89,6 +90,8 @@ static int is_containerd(const struct sp_proc *p)
 /* ---- collection ---- */
 
 struct found {
+	char (*upper)[512]; /* overlay upper dirs, "/fs" cut: containers' snapshots */
+	size_t nupper, capupper;
 	char (*read)[80]; /* digests read outside an unpack */
 	size_t nread, capread;
 	struct blob *b;
@@ -103,15 +106,6 @@ static struct blob *blob_by_h(struct found *f, const struct sp_proc *p, const ch
 {
 	for (size_t i = f->nb; i-- > 0;)
 		if (f->b[i].proc == p && !f->b[i].committed && strcmp(f->b[i].h, h) == 0)
-			return &f->b[i];
-	return NULL;
-}
-
-/* The latest commit of a digest (an image pulled again commits it again). */
-static struct blob *blob_by_digest(struct found *f, const char *dg)
-{
-	for (size_t i = f->nb; i-- > 0;)
-		if (f->b[i].committed && strcmp(f->b[i].digest, dg) == 0)
 			return &f->b[i];
 	return NULL;
 }
@@ -179,6 +173,11 @@ static int collect(struct found *f, const struct sp_proc *p)
 			for (size_t r = 0; awaiting && r < f->nread; r++)
 				if (strcmp(f->read[r], dg) == 0)
 					awaiting = 0;
+			/* A container's rootfs snapshot (an overlay's upper dir)
+			 * is not a layer's: a start reads its config after. */
+			for (size_t r = 0; awaiting && r < f->nupper; r++)
+				if (strcmp(f->upper[r], snap) == 0)
+					awaiting = 0;
 			if (awaiting) {
 				/* The first blob read after a snapshot was prepared:
 				 * the layer the applier unpacks into it. */
@@ -198,10 +197,6 @@ static int collect(struct found *f, const struct sp_proc *p)
 				awaiting = 0;
 				prep = NULL;
 			} else {
-				struct blob *bl = blob_by_digest(f, dg);
-
-				if (bl)
-					bl->nonlayer_read = 1;
 				if (grow((void **)&f->read, &f->capread, f->nread, sizeof(*f->read)) < 0)
 					return -1;
 				snprintf(f->read[f->nread++], sizeof(f->read[0]), "%s", dg);
@@ -258,7 +253,19 @@ static const struct sp_span *first_connect(const struct sp_proc *p, uint64_t lo,
 	return NULL;
 }
 
-#define PULL_GAP_NS 5000000000ULL
+#define PULL_GAP_NS 5000000000ULL  /* how far back a resolve's connect is looked for */
+#define PULL_QUIET_NS 20000000ULL  /* a pause in a pull's calls that may end it */
+
+/* A remote connect by any traced process in (lo, hi]? */
+static int connect_between(const struct sp_proc *procs, size_t n, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < procs[i].nspans; k++)
+			if (procs[i].spans[k].call == SP_C_CONNECT && procs[i].spans[k].t0 > lo &&
+			    procs[i].spans[k].t0 <= hi)
+				return 1;
+	return 0;
+}
 
 static int add_pull(struct found *f, struct sp_pull *p)
 {
@@ -303,7 +310,7 @@ static void last_unpack_end(struct sp_pull *pl, struct unpack *u, const struct f
 }
 
 static int build_pull(struct found *f, struct blob *b, size_t nb, struct unpack *u, size_t nu,
-		      const struct sp_proc *procs, size_t n)
+		      const struct sp_proc *procs, size_t n, uint64_t prev_end)
 {
 	struct sp_pull pl;
 	uint64_t first_layer = 0;
@@ -312,12 +319,11 @@ static int build_pull(struct found *f, struct blob *b, size_t nb, struct unpack 
 	memset(&pl, 0, sizeof(pl));
 	pl.daemon = b ? b->proc : u->proc;
 	pl.client = client_at(procs, n, b ? b->t0 : u->t0);
-	/* Layers: the blobs the applier read, and those nobody read back. */
+	/* Layers: the blobs an unpack applied (sp_pulls_find); without an
+	 * unpack (a fetch only), every blob after the first (the manifest). */
 	for (size_t i = 0; i < nb; i++) {
-		b[i].layer = !b[i].nonlayer_read;
-		for (size_t k = 0; k < nu; k++)
-			if (strcmp(u[k].digest, b[i].digest) == 0)
-				b[i].layer = 1;
+		if (!nu)
+			b[i].layer = i > 0;
 		if (b[i].layer && b[i].committed && (!first_layer || b[i].t0 < first_layer))
 			first_layer = b[i].t0;
 	}
@@ -391,6 +397,9 @@ static int build_pull(struct found *f, struct blob *b, size_t nb, struct unpack 
 		uint64_t t_first = b && nb ? b[0].t0 : u[0].t0;
 		uint64_t lo = t_first > PULL_GAP_NS ? t_first - PULL_GAP_NS : 0;
 
+		if (lo < prev_end)
+			lo = prev_end; /* not the previous pull's */
+
 		if (pl.client)
 			c = first_connect(pl.client, pl.client->t_load_ns, t_first);
 		if (!c)
@@ -432,20 +441,45 @@ static int build_pull(struct found *f, struct blob *b, size_t nb, struct unpack 
 	return add_pull(f, &pl);
 }
 
+/* Every overlay mount's upper dir (a container's snapshot), "/fs" cut. */
+static int collect_uppers(struct found *f, const struct sp_proc *procs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < procs[i].nspans; k++) {
+			const struct sp_span *s = &procs[i].spans[k];
+			const char *up = s->nstr > 4 ? s->strs[4] : NULL;
+			size_t l;
+
+			if (s->call != SP_C_MOUNT || !up || (l = strlen(up)) < 4 || l >= 512 ||
+			    strcmp(up + l - 3, "/fs") != 0)
+				continue;
+			if (grow((void **)&f->upper, &f->capupper, f->nupper, sizeof(*f->upper)) < 0)
+				return -1;
+			memcpy(f->upper[f->nupper], up, l - 3);
+			f->upper[f->nupper++][l - 3] = '\0';
+		}
+	return 0;
+}
+
 int sp_pulls_find(const struct sp_proc *procs, size_t n, struct sp_pull **out)
 {
 	struct found f;
 	size_t bi = 0, ui = 0;
+	uint64_t prev_end = 0;
 
 	memset(&f, 0, sizeof(f));
 	*out = NULL;
+	if (collect_uppers(&f, procs, n) < 0)
+		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if (is_containerd(&procs[i]) && collect(&f, &procs[i]) < 0)
 			goto fail;
 	qsort(f.b, f.nb, sizeof(*f.b), blob_cmp);
 	qsort(f.u, f.nu, sizeof(*f.u), unpack_cmp);
-	/* Mark what was read back outside an unpack (collect saw reads only
-	 * of blobs committed before them, in the same process). */
+	/* A layer: a blob some unpack applied. */
+	for (size_t i = 0; i < f.nb; i++)
+		for (size_t k = 0; k < f.nu && !f.b[i].layer; k++)
+			f.b[i].layer = strcmp(f.u[k].digest, f.b[i].digest) == 0;
 	while (bi < f.nb || ui < f.nu) {
 		size_t b0 = bi, u0 = ui;
 		uint64_t end = 0, unpack_started = 0;
@@ -453,19 +487,20 @@ int sp_pulls_find(const struct sp_proc *procs, size_t n, struct sp_pull **out)
 
 		/* One pull: items in time order until a new manifest is fetched
 		 * after this pull's unpacking began, another client is at work,
-		 * or nothing happened for PULL_GAP_NS. */
+		 * or a pause with a registry connect in it (a new resolve). */
 		while (bi < f.nb || ui < f.nu) {
 			int take_blob = ui >= f.nu || (bi < f.nb && f.b[bi].t0 <= f.u[ui].t0);
 			uint64_t t = take_blob ? f.b[bi].t0 : f.u[ui].t0;
 			const struct sp_proc *c = client_at(procs, n, t);
 
 			if (bi + ui > b0 + u0) {
-				if (end && t > end + PULL_GAP_NS)
+				if (end && t > end + PULL_QUIET_NS && connect_between(procs, n, end, t))
 					break;
 				if (c && cl && c != cl)
 					break;
-				if (take_blob && unpack_started && unpack_started < t &&
-				    f.b[bi].nonlayer_read)
+				/* Not a layer, fetched once unpacking began:
+				 * the next image's manifest. */
+				if (take_blob && unpack_started && unpack_started < t && !f.b[bi].layer)
 					break;
 			}
 			if (!cl)
@@ -484,15 +519,18 @@ int sp_pulls_find(const struct sp_proc *procs, size_t n, struct sp_pull **out)
 		}
 		/* A pull fetched something or unpacked a layer it had. */
 		if (build_pull(&f, bi > b0 ? &f.b[b0] : NULL, bi - b0, ui > u0 ? &f.u[u0] : NULL,
-			       ui - u0, procs, n) < 0)
+			       ui - u0, procs, n, prev_end) < 0)
 			goto fail;
+		prev_end = end;
 	}
+	free(f.upper);
 	free(f.read);
 	free(f.b);
 	free(f.u);
 	*out = f.pulls;
 	return (int)f.np;
 fail:
+	free(f.upper);
 	free(f.read);
 	free(f.b);
 	free(f.u);

@@ -921,6 +921,7 @@ static void sp_init(int argc, char **argv)
 			goto done;
 		stderr_is_reply |= is_shim(base ? base + 1 : self);
 	}
+	sp_s.runtime = stderr_is_reply;
 	if (!real_syscall || !real_execve || !real_mount) {
 		sp_say_once(SP_MSG_RESOLVE, "cannot find libc's functions; not recording");
 		goto done;

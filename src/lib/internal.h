@@ -92,6 +92,8 @@ struct sp_state {
 	const char *carry[24];
 	char carrybuf[4096];
 	char prefixes[1024];   /* ':'-separated mkdir/rename prefixes */
+	int runtime;           /* a shim or runtime by name: never pulls (its
+				  registry connects are not looked for) */
 	int content;           /* containerd: its content store's blob opens
 				  recorded (the layer an unpack applies) */
 	/* Every other setting, read at load: nothing is read from the

@@ -58,6 +58,19 @@ void sp_raw_init_keys(void)
 	stack_key_ok = pthread_key_create(&stack_key, stack_free) == 0;
 }
 
+static int openat_state;
+
+void sp_raw_openat_watch(int state)
+{
+	uint64_t bit = 1ULL << (SYS_openat % 64);
+
+	__atomic_store_n(&openat_state, state, __ATOMIC_RELAXED);
+	if (state != SP_OW_OFF)
+		__atomic_fetch_or(&sp_raw_interest[SYS_openat / 64], bit, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&sp_raw_interest[SYS_openat / 64], ~bit, __ATOMIC_RELAXED);
+}
+
 static int is_clone(unsigned call)
 {
 	return call == SP_C_CLONE || call == SP_C_CLONE3 || call == SP_C_FORK ||
@@ -157,6 +170,9 @@ static int raw_pre(struct sp_raw_regs *r)
 		act = SP_ACT_CLONEVM;
 	}
 	in->flags = d.x[0];
+	if (d.call == SP_C_OPENAT)
+		sp_raw_openat_watch(__atomic_load_n(&openat_state, __ATOMIC_RELAXED) == SP_OW_PREPARED
+					    ? SP_OW_APPLYING : SP_OW_OFF);
 	sp_enter(&in->f, d.call, SP_SRC_RAW, d.strs, d.nstr, d.x[0], d.x[1], d.x[2]);
 	if (!in->f.on) {
 		errno = saved;
@@ -205,6 +221,14 @@ static void raw_post(struct sp_raw_regs *r)
 		if (in->exec_fd >= 0)
 			sp_raw_syscall6(SYS_close, in->exec_fd, 0, 0, 0, 0, 0);
 		in->exec_fd = -1;
+	}
+	if (res == 0 && sp_s.content && (call == SP_C_MKDIRAT || call == SP_C_MKDIR)) {
+		const char *p = (const char *)(call == SP_C_MKDIR ? r->rdi : r->rsi);
+
+		if (strstr(p, "/snapshots/new-"))
+			sp_raw_openat_watch(SP_OW_PREPARED); /* its layer's open may follow */
+		else if (strstr(p, "/io.containerd.runtime.v2.task/"))
+			sp_raw_openat_watch(SP_OW_OFF); /* a container start, not a pull */
 	}
 	in->f.on = 1;
 	if (res == 0 && (call == SP_C_RENAME || call == SP_C_RENAMEAT || call == SP_C_RENAMEAT2))

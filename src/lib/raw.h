@@ -69,6 +69,14 @@ extern SP_HIDDEN __thread struct sp_raw_area sp_raw __attribute__((tls_model("in
 /* Syscall numbers the stubs send to C (bit per number, 512 bits). */
 extern SP_HIDDEN uint64_t sp_raw_interest[8];
 
+/* containerd: whether openat enters the stub.  A snapshot's prepare turns
+ * it on; the first content store blob opened after it (the layer an unpack
+ * applies) keeps it on, the second (the read that follows the last layer's
+ * apply) or a task directory made (a container start) turns it off: a few
+ * calls per start or per layer instead of every openat. */
+enum { SP_OW_OFF, SP_OW_PREPARED, SP_OW_APPLYING };
+SP_HIDDEN void sp_raw_openat_watch(int state);
+
 SP_HIDDEN int sp_raw_pre(struct sp_raw_regs *r);
 SP_HIDDEN void sp_raw_post(struct sp_raw_regs *r);
 SP_HIDDEN void sp_raw_entry_pre(void);

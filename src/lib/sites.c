@@ -132,14 +132,20 @@ void sp_raw_setup(int dfd)
 		SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_unshare, SYS_setns,
 		SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_move_mount, SYS_open_tree,
 		SYS_mount_setattr, SYS_mkdir, SYS_mkdirat, SYS_rename, SYS_renameat,
-		SYS_renameat2, SYS_exit_group, SYS_connect,
+		SYS_renameat2, SYS_exit_group,
 	};
 	struct sp_rewrite_req rq = { 0 };
 
 	sp_raw_init_keys();
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		sp_raw_interest[nrs[i] / 64] |= 1ULL << (nrs[i] % 64);
-	/* openat is frequent: only where a content store's blobs are read. */
+	/* connect: a registry's, by a client that pulls (or containerd for
+	 * the CRI); a shim or runtime connects only to local sockets. */
+	if (!sp_s.runtime)
+		sp_raw_interest[SYS_connect / 64] |= 1ULL << (SYS_connect % 64);
+	/* openat: only in containerd, whose content store's blobs are read,
+	 * and there only while a snapshot has been prepared and no blob read
+	 * since (raw.c): the sites are rewritten with it, then it waits. */
 	if (sp_s.content)
 		sp_raw_interest[SYS_openat / 64] |= 1ULL << (SYS_openat % 64);
 	rq.path = sp_exe();
@@ -154,6 +160,7 @@ void sp_raw_setup(int dfd)
 				      (uint64_t)sp_raw_entry_post, 0 };
 	rq.say = lib_say;
 	sp_rewrite(&rq);
+	sp_raw_openat_watch(SP_OW_OFF);
 	if (rq.cache_dfd >= 0 && rq.cache_dfd != dfd)
 		close(rq.cache_dfd);
 }
