@@ -203,5 +203,13 @@ jq -e --arg d3 "${L3% *}" '[.maps[] | select(.name == "pulled" and .missing_phas
 	       ([$p[] | select(.name | test("^fetch_layer"))] | length) == 3)] | length == 1' \
 	"$TMP/pod-report.json" >/dev/null || fail "the pod's map does not hold its image's pull before its container"
 ok "a pod pulling its image through the CRI: the pull in its map, between the sandbox and the container"
+# Its span against the client's PullImage call.
+tot=$(jq '.maps[] | select(.name == "pulled") | [.phases[] | select(.seen and .parent == null and
+	(.name | startswith("pull_")))] | (map(.start_offset_ns + .duration_ns) | max) - (map(.start_offset_ns) | min)' \
+	"$TMP/pod-report.json")
+wall=$(jq '.pull_ms * 1000000 | floor' "$TMP/pod.json")
+awk -v t="$tot" -v w="$wall" 'BEGIN { d = (t - w) / w; if (d < 0) d = -d; exit !(d <= 0.10) }' ||
+	fail "the pod's pull took $((tot / 1000000)) ms in its map, PullImage $((wall / 1000000)) ms: more than 10% apart"
+ok "the pod's pull: $((tot / 1000000)) ms in the map, PullImage returned after $((wall / 1000000)) ms"
 cri_stop "$K"
 K=""
