@@ -145,6 +145,12 @@ dock="$out/docker.json"
 echo null >"$dock"
 "$top/scripts/bench-docker.sh" "${STARTPATH_BENCH_DOCKER_PAIRS:-40}" "$dock"
 
+echo
+echo "== 7. image pull"
+pull="$out/pull.json"
+echo null >"$pull"
+"$top/scripts/bench-pull.sh" "${STARTPATH_BENCH_PULL_PAIRS:-20}" "$pull"
+
 arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 {
 	printf '{"schema":"startpath/benchresults/v1","version":"%s",' \
@@ -155,7 +161,8 @@ arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 	printf '"calls":[%s],' "$(arr "$out/hooks.json")"
 	printf '"ring":[%s],' "$(arr "$out/ring.json")"
 	printf '"exec":[%s],"exec_load_only_added_us":%s,' "$(arr "$out/exec.json")" "$load_only"
-	printf '"libtime":%s,"coldstart":%s,"pod":%s,"docker":%s}\n' "$(cat "$libt")" "$(cat "$cold")" "$(cat "$pod")" "$(cat "$dock")"
+	printf '"libtime":%s,"coldstart":%s,"pod":%s,"docker":%s,"pull":%s}\n' "$(cat "$libt")" "$(cat "$cold")" \
+		"$(cat "$pod")" "$(cat "$dock")" "$(cat "$pull")"
 } >"$res.tmp"
 mv "$res.tmp" "$res"
 echo
