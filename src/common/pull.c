@@ -474,8 +474,10 @@ int sp_pulls_find(const struct sp_proc *procs, size_t n, struct sp_pull **out)
 	for (size_t i = 0; i < n; i++)
 		if (is_containerd(&procs[i]) && collect(&f, &procs[i]) < 0)
 			goto fail;
-	qsort(f.b, f.nb, sizeof(*f.b), blob_cmp);
-	qsort(f.u, f.nu, sizeof(*f.u), unpack_cmp);
+	if (f.nb)
+		qsort(f.b, f.nb, sizeof(*f.b), blob_cmp);
+	if (f.nu)
+		qsort(f.u, f.nu, sizeof(*f.u), unpack_cmp);
 	/* A layer: a blob some unpack applied. */
 	for (size_t i = 0; i < f.nb; i++)
 		for (size_t k = 0; k < f.nu && !f.b[i].layer; k++)
