@@ -1232,7 +1232,7 @@ static const char *mount_lower0(const struct sp_span *s, char *buf, size_t len)
 /* When a start of m mounted `top` ("…/snapshots/<id>") as its rootfs
  * overlay's first lowerdir (the top layer of its image): that mount's
  * phase start, else 0.  A pod's containers each have one. */
-static uint64_t map_mounts_layer(const struct sp_map *m, const char *top)
+static uint64_t map_mounts_layer(const struct sp_map *m, const char *top, int *scope)
 {
 	size_t tl = strlen(top);
 
@@ -1253,8 +1253,10 @@ static uint64_t map_mounts_layer(const struct sp_map *m, const char *top)
 			o += 9;
 		}
 		if (strncmp(o, top, tl) == 0 && strncmp(o + tl, "/fs", 3) == 0 &&
-		    (o[tl + 3] == ':' || o[tl + 3] == ',' || o[tl + 3] == '\0'))
+		    (o[tl + 3] == ':' || o[tl + 3] == ',' || o[tl + 3] == '\0')) {
+			*scope = ph->scope;
 			return ph->t0;
+		}
 	}
 	return 0;
 }
@@ -1271,12 +1273,27 @@ static int pull_call_of(const struct sp_span *s)
 	return (s->call == SP_C_MOUNT || is_umount(s->call)) && b && strstr(b, "/tmpmounts/");
 }
 
-/* Add the pull's phases (first) and calls to m. */
-static int pull_put(struct sp_map *m, const struct sp_pull *pl)
+/* A phase name in names: "<container>/<base>[k]" in a pod's container
+ * (pre), else "<base>[k]". */
+static const char *pull_name(char *names, size_t *nn, const char *pre, const char *base, size_t k)
+{
+	char *o = names + *nn;
+	int w = k ? snprintf(o, 48, "%s%s%s%zu", pre ? pre : "", pre ? "/" : "", base, k)
+		  : snprintf(o, 48, "%s%s%s", pre ? pre : "", pre ? "/" : "", base);
+
+	*nn += (size_t)w + 1;
+	return o;
+}
+
+/* Add the pull's phases and calls to m, in time order; in a pod, to the
+ * container (scope) whose image it pulled. */
+static int pull_put(struct sp_map *m, const struct sp_pull *pl, int scope)
 {
 	size_t np = 0, nl = pl->nlayers, cap = 6 + 2 * nl;
 	struct sp_map_phase *ph = calloc(cap, sizeof(*ph));
-	char *names = malloc(2 * nl * 24 + 1);
+	char *names = malloc(cap * 48);
+	const char *pre = scope > 0 && (size_t)scope < m->nscopes ? m->scopes[scope].label : NULL;
+	const char *nres, *nfetch, *nunpack;
 	const struct sp_proc *who[2] = { pl->client, pl->daemon };
 	size_t nn = 0, ncalls = 0;
 	uint64_t f0 = 0, f1 = 0, u0 = 0, u1 = 0;
@@ -1287,18 +1304,25 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl)
 		free(names);
 		return -1;
 	}
+	if (!pre)
+		scope = -1;
+	nres = pull_name(names, &nn, pre, "pull_resolve", 0);
+	nfetch = pull_name(names, &nn, pre, "pull_fetch", 0);
+	nunpack = pull_name(names, &nn, pre, "pull_unpack", 0);
 #define PH(nm, par, a, b, pr, sp) \
 	(ph[np] = (struct sp_map_phase){ .name = (nm), .parent = (par), .seen = 1, .t0 = (a), \
-					  .t1 = (b), .proc = (pr), .span = (sp), .scope = -1 }, &ph[np++])
-	PH("pull_resolve", NULL, pl->t0, pl->resolve_t1, pl->resolve_proc, pl->resolve_span);
+					  .t1 = (b), .proc = (pr), .span = (sp), .scope = scope }, &ph[np++])
+	PH(nres, NULL, pl->t0, pl->resolve_t1, pl->resolve_proc, pl->resolve_span);
 	if (pl->index.digest[0]) {
-		struct sp_map_phase *x = PH("fetch_index", "pull_resolve", pl->index.t0, pl->index.t1,
+		struct sp_map_phase *x = PH(pull_name(names, &nn, pre, "fetch_index", 0), nres,
+					    pl->index.t0, pl->index.t1,
 					    pl->index.proc, pl->index.span);
 		snprintf(x->digest, sizeof(x->digest), "%s", pl->index.digest);
 		x->bytes = pl->index.size;
 	}
 	if (pl->manifest.digest[0]) {
-		struct sp_map_phase *x = PH("fetch_manifest", "pull_resolve", pl->manifest.t0,
+		struct sp_map_phase *x = PH(pull_name(names, &nn, pre, "fetch_manifest", 0), nres,
+					    pl->manifest.t0,
 					    pl->manifest.t1, pl->manifest.proc, pl->manifest.span);
 		snprintf(x->digest, sizeof(x->digest), "%s", pl->manifest.digest);
 		x->bytes = pl->manifest.size;
@@ -1320,7 +1344,7 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl)
 	if (pl->config.digest[0] && (!f0 || pl->config.t0 < f0))
 		f0 = pl->config.t0;
 	{
-		struct sp_map_phase *x = PH("pull_fetch", NULL, f0, f1, pl->daemon, NULL);
+		struct sp_map_phase *x = PH(nfetch, NULL, f0, f1, pl->daemon, NULL);
 
 		if (!f0) {
 			x->seen = 0;
@@ -1330,7 +1354,8 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl)
 		}
 	}
 	if (pl->config.digest[0]) {
-		struct sp_map_phase *x = PH("fetch_config", "pull_fetch", pl->config.t0, pl->config.t1,
+		struct sp_map_phase *x = PH(pull_name(names, &nn, pre, "fetch_config", 0), nfetch,
+					    pl->config.t0, pl->config.t1,
 					    pl->config.proc, pl->config.span);
 		snprintf(x->digest, sizeof(x->digest), "%s", pl->config.digest);
 		x->bytes = pl->config.size;
@@ -1341,13 +1366,13 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl)
 
 		if (!L->fetched)
 			continue;
-		x = PH(names + nn, "pull_fetch", L->f0, L->f1, L->fproc, L->fspan);
-		nn += (size_t)snprintf(names + nn, 24, "fetch_layer%zu", k + 1) + 1;
+		x = PH(pull_name(names, &nn, pre, "fetch_layer", k + 1), nfetch, L->f0, L->f1, L->fproc,
+		       L->fspan);
 		snprintf(x->digest, sizeof(x->digest), "%s", L->digest);
 		x->bytes = L->size;
 	}
 	{
-		struct sp_map_phase *x = PH("pull_unpack", NULL, u0, u1, pl->daemon, NULL);
+		struct sp_map_phase *x = PH(nunpack, NULL, u0, u1, pl->daemon, NULL);
 
 		if (!u0) {
 			x->seen = 0;
@@ -1364,8 +1389,8 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl)
 
 		if (!L->unpacked)
 			continue;
-		x = PH(names + nn, "pull_unpack", L->u0, L->u1, L->uproc, L->uspan);
-		nn += (size_t)snprintf(names + nn, 24, "unpack_layer%zu", k + 1) + 1;
+		x = PH(pull_name(names, &nn, pre, "unpack_layer", k + 1), nunpack, L->u0, L->u1, L->uproc,
+		       L->uspan);
 		snprintf(x->digest, sizeof(x->digest), "%s", L->digest);
 		x->bytes = L->size;
 		for (size_t q = 0; q < nl; q++)
@@ -1395,6 +1420,9 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl)
 			if (m->scopes[k].bottleneck >= (int)at)
 				m->scopes[k].bottleneck += (int)np;
 	}
+	for (size_t i = 0; i < np; i++)
+		if (!ph[i].parent && !ph[i].seen)
+			m->nmissing++;
 	free(ph);
 	free(m->pull_names);
 	m->pull_names = names;
@@ -1403,26 +1431,33 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl)
 		m->t0 = pl->t0;
 	if (pl->t1 > m->t1)
 		m->t1 = pl->t1;
-	for (size_t i = 0; i < m->nphases; i++)
-		if (!m->phases[i].parent && !m->phases[i].section && !m->phases[i].seen &&
-		    strncmp(m->phases[i].name, "pull_", 5) == 0)
-			m->nmissing++;
-	/* The bottleneck: the longest top-level phase, the pull's included. */
+	/* The bottleneck: the longest top-level phase, the pull's included;
+	 * in a pod, of the container that pulled (its part opens with the
+	 * pull). */
 	{
-		struct sp_map_phase *b = NULL;
+		int b = -1;
 
 		for (size_t i = 0; i < m->nphases; i++) {
-			struct sp_map_phase *x = &m->phases[i];
+			const struct sp_map_phase *x = &m->phases[i];
 
-			if (x->parent || x->section || !x->seen || x->scope > 0)
+			if (x->parent || x->section || !x->seen || x->scope != scope)
 				continue;
-			if (!b || x->t1 - x->t0 > b->t1 - b->t0)
-				b = x;
+			if (b < 0 || x->t1 - x->t0 > m->phases[b].t1 - m->phases[b].t0)
+				b = (int)i;
 		}
-		if (b && strncmp(b->name, "pull_", 5) == 0) {
+		if (b >= 0 && m->phases[b].scope == scope && strstr(m->phases[b].name, "pull_")) {
 			for (size_t i = 0; i < m->nphases; i++)
-				m->phases[i].bottleneck = 0;
-			b->bottleneck = 1;
+				if (m->phases[i].scope == scope)
+					m->phases[i].bottleneck = 0;
+			m->phases[b].bottleneck = 1;
+		}
+		if (scope > 0) {
+			struct sp_map_scope *sc = &m->scopes[scope];
+
+			if (pl->t0 < sc->t0)
+				sc->t0 = pl->t0;
+			if (b >= 0)
+				sc->bottleneck = b;
 		}
 	}
 	/* Its processes and calls. */
@@ -1487,17 +1522,19 @@ static int pulls_attach(const struct sp_proc *procs, size_t n, struct sp_map **m
 				break;
 			}
 		uint64_t best = 0;
+		int scope = -1;
 
 		for (int k = 0; top[0] && k < *nmaps; k++) {
 			struct sp_map *m = &(*maps)[k];
-			uint64_t t = m->pulled ? 0 : map_mounts_layer(m, top);
+			int sc = -1;
+			uint64_t t = m->pulled ? 0 : map_mounts_layer(m, top, &sc);
 
 			/* The first start that mounts its top layer, within
 			 * PULL_TIE_NS after the pull's end. */
 			if (!t || t < p->t1 || t > p->t1 + PULL_TIE_NS)
 				continue;
 			if (!tie || t < best)
-				tie = m, best = t;
+				tie = m, best = t, scope = sc;
 		}
 		if (!tie) {
 			struct sp_map *g = realloc(*maps, (size_t)(*nmaps + 1) * sizeof(**maps));
@@ -1514,7 +1551,7 @@ static int pulls_attach(const struct sp_proc *procs, size_t n, struct sp_map **m
 			    !(tie->calls = malloc(sizeof(*tie->calls))))
 				goto fail;
 		}
-		if (pull_put(tie, p) < 0)
+		if (pull_put(tie, p, scope) < 0)
 			goto fail;
 	}
 	free(pl);
