@@ -1289,7 +1289,7 @@ static const char *pull_name(char *names, size_t *nn, const char *pre, const cha
  * container (scope) whose image it pulled. */
 static int pull_put(struct sp_map *m, const struct sp_pull *pl, int scope)
 {
-	size_t np = 0, nl = pl->nlayers, cap = 6 + 2 * nl;
+	size_t np = 0, nl = pl->nlayers, cap = 7 + 2 * nl;
 	struct sp_map_phase *ph = calloc(cap, sizeof(*ph));
 	char *names = malloc(cap * 48);
 	const char *pre = scope > 0 && (size_t)scope < m->nscopes ? m->scopes[scope].label : NULL;
@@ -1371,6 +1371,12 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl, int scope)
 		snprintf(x->digest, sizeof(x->digest), "%s", L->digest);
 		x->bytes = L->size;
 	}
+	/* Between the last commit and the first unpack (ctr 1.6 unpacks
+	 * after fetching: its progress display's last tick, up to 100 ms,
+	 * then it reads the manifest and config to plan the unpack). */
+	if (f1 && u0 > f1)
+		PH(pull_name(names, &nn, pre, "pull_handoff", 0), NULL, f1, u0,
+		   pl->client ? pl->client : pl->daemon, NULL);
 	{
 		struct sp_map_phase *x = PH(nunpack, NULL, u0, u1, pl->daemon, NULL);
 
