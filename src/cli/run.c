@@ -50,10 +50,12 @@ static const char report_usage[] =
 	"Usage: startpath report DIR [--format table|json] [--container ID] [--calls]\n"
 	"\n"
 	"Merge the per-process files in DIR (written by libstartpath.so) and print one\n"
-	"Start Path Map per container start found.\n"
+	"Start Path Map per container start found.  An image pull is in the map of the\n"
+	"start made from it (its pull_* phases first), else a map of its own.\n"
 	"\n"
 	"  -f, --format FMT    table (default) or json (schema startpath/report/v1)\n"
-	"  -c, --container ID  only the start of container ID (or of the pod of that name)\n"
+	"  -c, --container ID  only the start of container ID (or of the pod of that name,\n"
+	"                      or the pull of that image reference)\n"
 	"  -C, --calls         list the recorded calls under each phase\n"
 	"  -h, --help          this text\n";
 
