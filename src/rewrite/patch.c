@@ -161,6 +161,39 @@ static int stub_ok(const struct site *x, uint64_t w, uint64_t text_lo, uint64_t 
 	return same; /* else not what was decoded: leave it */
 }
 
+int sp_text_prefault(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
+		     uint64_t text_hi)
+{
+	uintptr_t lo = text_lo & ~(uintptr_t)4095, hi = (text_hi + 4095) & ~(uintptr_t)4095;
+	uintptr_t last = 0;
+
+	if (!n || stub_protect((void *)lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t w = v[i].win + bias;
+
+		if (w < text_lo || w >= text_hi || (w & ~(uintptr_t)4095) == last)
+			continue;
+		last = w & ~(uintptr_t)4095;
+		/* A locked read-modify-write that changes nothing: the page's
+		 * first touch is a write fault, one copy of the file page. */
+		__atomic_fetch_or((uint8_t *)w, 0, __ATOMIC_RELAXED);
+		if (v[i].len && w + v[i].len - 1 < text_hi &&
+		    ((w + v[i].len - 1) & ~(uintptr_t)4095) != last) {
+			last = (w + v[i].len - 1) & ~(uintptr_t)4095;
+			__atomic_fetch_or((uint8_t *)(w + v[i].len - 1), 0, __ATOMIC_RELAXED);
+		}
+	}
+	return 0;
+}
+
+void sp_text_restore(uint64_t text_lo, uint64_t text_hi)
+{
+	uintptr_t lo = text_lo & ~(uintptr_t)4095, hi = (text_hi + 4095) & ~(uintptr_t)4095;
+
+	stub_protect((void *)lo, hi - lo, PROT_READ | PROT_EXEC);
+}
+
 size_t sp_plan_mismatches(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
 			  uint64_t text_hi)
 {

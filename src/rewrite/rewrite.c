@@ -751,7 +751,7 @@ static unsigned rewrite_exe(struct exe *ex)
 	struct sites s = { 0 };
 	struct timespec t0, t1;
 	unsigned seen = 0, skipped = 0, done = 0;
-	int hit;
+	int hit, prefaulted = 0, applied = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	say(3, "%s: text %#lx-%#lx, build-id %s", ex->path, (unsigned long)ex->text_lo,
@@ -763,6 +763,10 @@ static unsigned rewrite_exe(struct exe *ex)
 		snprintf(ex->build_id, sizeof(ex->build_id), "none");
 	}
 	hit = strcmp(ex->build_id, "none") != 0 && cache_read(ex, &s) == 0;
+	/* A cached plan for a one-mapping text: its pages are written anyway
+	 * (if the plan holds); first touched by a write, each faults once. */
+	if (hit && s.n && !ex->writable && ex->nexec == 1 && (ex->single || single_threaded()))
+		prefaulted = sp_text_prefault(s.v, s.n, ex->bias, ex->text_lo, ex->text_hi) == 0;
 	if (hit && sp_plan_mismatches(s.v, s.n, ex->bias, ex->text_lo, ex->text_hi)) {
 		say(0, "%s: the cached plan does not match its text; decoded again", ex->path);
 		s.n = 0;
@@ -782,9 +786,11 @@ static unsigned rewrite_exe(struct exe *ex)
 		if (!ex->single && !single_threaded()) {
 			say(0, "%s: more than one thread at load; syscall sites not rewritten", ex->path);
 		} else {
-			apply(ex, &s, &done);
+			applied = apply(ex, &s, &done) == 0;
 		}
 	}
+	if (prefaulted && !applied)
+		sp_text_restore(ex->text_lo, ex->text_hi);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (s.n || seen)
 		say(0, "%s: rewrote %u of %zu syscall sites (%s, %u skipped as unsafe), %ld us", ex->path,

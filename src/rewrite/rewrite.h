@@ -58,6 +58,15 @@ struct stub_cfg {
 SP_HIDDEN int sp_patch(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
 		       uint64_t text_hi, int text, const struct stub_cfg *c, unsigned *done);
 
+/* Make the whole text (one executable mapping) writable and touch each
+ * site's page with a write that changes nothing, so that its first fault
+ * copies the page once (a read first, then the patch's write, would fault
+ * twice).  0, or -1 (nothing changed).  One thread only; sp_patch or
+ * sp_text_restore makes the text read-only again. */
+SP_HIDDEN int sp_text_prefault(const struct site *v, size_t n, uint64_t bias, uint64_t text_lo,
+			       uint64_t text_hi);
+SP_HIDDEN void sp_text_restore(uint64_t text_lo, uint64_t text_hi);
+
 /* How many of a cached plan's n sites do not hold, at bias, the bytes the
  * plan says (a SYSCALL at its offset among them): a plan for another
  * binary, or not one we wrote.  0: every site matches. */
