@@ -92,7 +92,7 @@ static int is_containerd(const struct sp_proc *p)
 struct found {
 	char (*upper)[512]; /* overlay upper dirs, "/fs" cut: containers' snapshots */
 	size_t nupper, capupper;
-	char (*read)[80]; /* digests read outside an unpack */
+	char (*read)[80]; /* digests read outside an unpack (a config after a prepare) */
 	size_t nread, capread;
 	struct blob *b;
 	size_t nb, capb;
@@ -280,7 +280,7 @@ static int add_pull(struct found *f, struct sp_pull *p)
 
 /* End of the last unpack: its blob was opened at u->topen; the apply ends
  * before the next thing containerd or the client does about the image. */
-static void last_unpack_end(struct sp_pull *pl, struct unpack *u, const struct found *f)
+static void last_unpack_end(struct sp_pull *pl, struct unpack *u)
 {
 	uint64_t end = 0;
 	const struct sp_proc *p = u->proc;
@@ -300,7 +300,6 @@ static void last_unpack_end(struct sp_pull *pl, struct unpack *u, const struct f
 	if (pl->client && pl->client->exited && pl->client->t_exit_ns > u->topen &&
 	    (!end || pl->client->t_exit_ns < end))
 		end = pl->client->t_exit_ns;
-	(void)f;
 	u->t1 = end ? end : u->sopen->t1;
 	if (!end)
 		snprintf(pl->why, sizeof(pl->why),
@@ -341,7 +340,7 @@ static int build_pull(struct found *f, struct blob *b, size_t nb, struct unpack 
 		L->unpacked = 1;
 	}
 	if (nu) {
-		last_unpack_end(&pl, &u[nu - 1], f);
+		last_unpack_end(&pl, &u[nu - 1]);
 		pl.layers[nu - 1 < SP_PULL_MAX_LAYERS ? nu - 1 : SP_PULL_MAX_LAYERS - 1].u1 = u[nu - 1].t1;
 	}
 	/* The blobs that are not layers, by ingest start: the config is
