@@ -143,7 +143,7 @@ static int load_one(struct sp_dataset *ds, const char *base, int have_json, int 
 			/* The JSON was built from this ring: read the ring only
 			 * if it has records the JSON lacks. */
 			if (!ok_json || head > pj.ring_head) {
-				if (sp_proc_from_ring(&ring, &pr) == 0) {
+				if (sp_proc_from_ring(&ring, &pr, SP_RING_SETTLE_BUDGET) == 0) {
 					ok_ring = 1;
 					pr.path = strdup(path);
 				} else {

@@ -135,7 +135,7 @@ int sp_cmd_dump(int argc, char **argv)
 		sp_err("%s: %s%s%s", argv[1], why, errno ? ": " : "", errno ? strerror(errno) : "");
 		return SP_EXIT_USAGE;
 	}
-	if (sp_proc_from_ring(&ring, &p) < 0) {
+	if (sp_proc_from_ring(&ring, &p, SP_RING_SETTLE_BUDGET) < 0) {
 		sp_ring_close_file(&ring);
 		sp_err("%s: out of memory", argv[1]);
 		return SP_EXIT_FAIL;

@@ -282,7 +282,7 @@ static int ring_visit(const struct sp_record *rec, void *vctx)
 	return 0;
 }
 
-int sp_proc_from_ring(const struct sp_ring *r, struct sp_proc *p)
+int sp_proc_from_ring(const struct sp_ring *r, struct sp_proc *p, unsigned settle)
 {
 	const struct sp_ring_hdr *h = r->hdr;
 	struct ring_ctx ctx = { p, 0 };
@@ -316,7 +316,7 @@ int sp_proc_from_ring(const struct sp_ring *r, struct sp_proc *p)
 		p->argc++;
 		a += l + 1;
 	}
-	sp_ring_read(r, ring_visit, &ctx, &st);
+	sp_ring_read_wait(r, ring_visit, &ctx, &st, settle);
 	if (ctx.err)
 		goto nomem;
 	p->lost = st.overwritten + st.unfinished;

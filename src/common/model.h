@@ -64,8 +64,10 @@ struct sp_proc {
 	size_t *open, openmask, nopen;
 };
 
-/* Build a process from a mapped ring.  0, or -1 (ENOMEM). */
-int sp_proc_from_ring(const struct sp_ring *r, struct sp_proc *p);
+/* Build a process from a mapped ring, waiting up to `settle` pauses for
+ * records a live writer is finishing (sp_ring_read_wait; 0: no wait).  0, or
+ * -1 (ENOMEM). */
+int sp_proc_from_ring(const struct sp_ring *r, struct sp_proc *p, unsigned settle);
 
 /* Append records to a process being built; then sp_proc_finish.  Each
  * record costs O(1) on average, whatever the records (an exit pairs with its

@@ -195,8 +195,59 @@ void sp_ring_close_file(struct sp_ring *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
-		 struct sp_ring_stats *st)
+/* A pause of `ns` without errno or libc (the launcher links this file). */
+static void ring_pause(long ns)
+{
+	struct {
+		long sec, nsec;
+	} ts = { 0, ns };
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"((long)SYS_nanosleep), "D"(&ts), "S"(0L)
+			 : "rcx", "r11", "memory");
+	(void)ret;
+}
+
+/* Wait, within *budget pauses, for slot t to be reserved and published (a
+ * live writer between its ticket and its commit).  1 if it was. */
+static int ring_settle(const struct sp_ring *r, uint64_t t, uint32_t *res, unsigned *budget)
+{
+	const struct sp_record *rec = &r->recs[t & r->mask];
+
+	while (*budget) {
+		ring_pause(SP_RING_SETTLE_NS);
+		--*budget;
+		*res = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
+		if (*res && (t & r->mask) >= *res)
+			continue;
+		if (__atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE) >= t + 1)
+			return 1;
+	}
+	return 0;
+}
+
+void sp_ring_quiesce(struct sp_ring *r, unsigned budget)
+{
+	uint64_t head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
+	uint64_t t = head > SP_RING_QUIESCE_SLOTS ? head - SP_RING_QUIESCE_SLOTS : 0;
+	uint32_t res = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
+
+	if (head - t > (uint64_t)r->mask + 1)
+		t = head - ((uint64_t)r->mask + 1);
+	for (; t < head && budget; t++) {
+		if (res && (t & r->mask) >= res)
+			res = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
+		if ((!res || (t & r->mask) < res) &&
+		    __atomic_load_n(&r->recs[t & r->mask].seq, __ATOMIC_ACQUIRE) >= t + 1)
+			continue;
+		(void)ring_settle(r, t, &res, &budget);
+	}
+}
+
+int sp_ring_read_wait(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
+		      struct sp_ring_stats *st, unsigned budget)
 {
 	uint64_t head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
 	uint64_t cap = (uint64_t)r->mask + 1;
@@ -216,13 +267,15 @@ int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
 			 * have reserved more since (a live ring); look again. */
 			res = __atomic_load_n(&r->hdr->reserved, __ATOMIC_ACQUIRE);
 		}
-		if (res && (t & r->mask) >= res) {
+		if (res && (t & r->mask) >= res && !ring_settle(r, t, &res, &budget)) {
 			/* No page: dropped (the filesystem was full), or being
 			 * reserved right now.  Not touched. */
 			st->unfinished++;
 			continue;
 		}
 		s1 = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
+		if (s1 < t + 1 && ring_settle(r, t, &res, &budget))
+			s1 = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
 
 		if (s1 != t + 1) {
 			if (s1 > t + 1)
@@ -245,4 +298,10 @@ int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
 			return 1;
 	}
 	return 0;
+}
+
+int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
+		 struct sp_ring_stats *st)
+{
+	return sp_ring_read_wait(r, fn, ctx, st, 0);
 }

@@ -70,6 +70,16 @@ int sp_ring_grow(struct sp_ring *r, uint32_t want);
 void sp_ring_commit(struct sp_record *rec, uint64_t ticket);
 
 /*
+ * Before an exit or exec (which kill the process's other threads): wait, up
+ * to `budget` pauses of SP_RING_SETTLE_NS, for the last SP_RING_QUIESCE_SLOTS
+ * tickets to be published, so that a record another thread is writing (or
+ * a page it is reserving) is not left torn.  Nothing to wait for: 16 loads.
+ * Async-signal-safe.
+ */
+#define SP_RING_QUIESCE_SLOTS 16
+void sp_ring_quiesce(struct sp_ring *r, unsigned budget);
+
+/*
  * Attach to an existing ring in memory of `size` bytes, validating the
  * header.  Returns 0 or -1 with *why set to a static message.
  */
@@ -88,5 +98,17 @@ typedef int (*sp_ring_visit_fn)(const struct sp_record *rec, void *ctx);
  */
 int sp_ring_read(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
 		 struct sp_ring_stats *st);
+
+/*
+ * The same, but a slot not yet published is waited for, up to `budget`
+ * pauses of SP_RING_SETTLE_NS over the whole read: a live process between
+ * a ticket and its commit (a few hundred ns, or a page reservation's tens of
+ * us) is read, not counted lost.  A writer killed mid-record costs the budget
+ * once.  The CLI's reads use SP_RING_SETTLE_BUDGET (about 5 ms).
+ */
+#define SP_RING_SETTLE_NS 100000L
+#define SP_RING_SETTLE_BUDGET 50u
+int sp_ring_read_wait(const struct sp_ring *r, sp_ring_visit_fn fn, void *ctx,
+		      struct sp_ring_stats *st, unsigned budget);
 
 #endif

@@ -1293,11 +1293,15 @@ static void say_dropped(void)
 			    sp_s.dir, sp_s.base);
 }
 
+/* At most ~1 ms waiting for other threads' records before an exit or exec. */
+#define QUIESCE_BUDGET 10u
+
 void sp_before_exec(void)
 {
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared || !ring_ready())
 		return;
 	__atomic_fetch_or(&sp_s.ring.hdr->flags, SP_HF_EXECED, __ATOMIC_RELEASE);
+	sp_ring_quiesce(&sp_s.ring, QUIESCE_BUDGET);
 	say_dropped();
 }
 
@@ -1312,6 +1316,7 @@ void sp_flush_exit(void)
 {
 	if (!__atomic_load_n(&sp_s.on, __ATOMIC_ACQUIRE) || sp_t.shared || !ring_ready())
 		return;
+	sp_ring_quiesce(&sp_s.ring, QUIESCE_BUDGET);
 	say_dropped();
 }
 

@@ -131,24 +131,30 @@ SP_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 
 SP_EXPORT void exit(int status)
 {
-	if (sp_ready())
+	if (sp_ready()) {
 		sp_event(SP_K_PEXIT, status, NULL);
+		sp_flush_exit();
+	}
 	REAL(exit)(status);
 	__builtin_unreachable();
 }
 
 SP_EXPORT void _exit(int status)
 {
-	if (sp_ready())
+	if (sp_ready()) {
 		sp_event(SP_K_PEXIT, status, NULL);
+		sp_flush_exit();
+	}
 	REAL(_exit)(status);
 	__builtin_unreachable();
 }
 
 SP_EXPORT void _Exit(int status)
 {
-	if (sp_ready())
+	if (sp_ready()) {
 		sp_event(SP_K_PEXIT, status, NULL);
+		sp_flush_exit();
+	}
 	REAL(_Exit)(status);
 	__builtin_unreachable();
 }

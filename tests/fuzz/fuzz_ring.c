@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	memcpy(mem, data, size);
 	/* Small rings so the fuzzer reaches records: capacity from the input. */
-	if (sp_ring_attach(&r, mem, size, &why) == 0 && sp_proc_from_ring(&r, &p) == 0) {
+	if (sp_ring_attach(&r, mem, size, &why) == 0 && sp_proc_from_ring(&r, &p, 0) == 0) {
 		cJSON *j = sp_proc_to_json(&p);
 		char *want = j ? cJSON_PrintUnformatted(j) : NULL;
 		char *got = sp_proc_text(&p, NULL);

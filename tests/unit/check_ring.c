@@ -182,6 +182,87 @@ START_TEST(test_unfinished_counted)
 }
 END_TEST
 
+/* A live writer between its ticket and its commit when the CLI reads: the
+ * waiting read gets the record, the plain read counts it unfinished; a writer
+ * that never commits costs the budget and is counted. */
+struct late {
+	struct sp_ring *r;
+	struct sp_record *rec;
+	uint64_t t;
+};
+
+static void *commit_late(void *vl)
+{
+	struct late *l = vl;
+
+	usleep(2000);
+	l->rec->tid = 0;
+	l->rec->kind = SP_K_ENTER;
+	l->rec->arg[0] = 1;
+	l->rec->nstr = 0;
+	sp_ring_commit(l->rec, l->t);
+	return NULL;
+}
+
+START_TEST(test_live_writer_waited_for)
+{
+	struct sp_ring r;
+	void *mem = map_ring(64, &r);
+	struct lastseen l = { 0, 0 };
+	struct sp_ring_stats st;
+	struct late w = { &r, NULL, 0 };
+	pthread_t th;
+	uint64_t t;
+
+	put(&r, 0, 0);
+	w.rec = sp_ring_reserve(&r, &w.t);
+	sp_ring_read(&r, visit_first, &l, &st);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_uint_eq(st.unfinished, 1);
+
+	l.n = 0;
+	ck_assert_int_eq(pthread_create(&th, NULL, commit_late, &w), 0);
+	sp_ring_read_wait(&r, visit_first, &l, &st, SP_RING_SETTLE_BUDGET);
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_uint_eq(st.unfinished, 0);
+	ck_assert_uint_eq(st.read, 2);
+
+	(void)sp_ring_reserve(&r, &t); /* killed mid-record: never published */
+	put(&r, 0, 3);
+	l.n = 0;
+	sp_ring_read_wait(&r, visit_first, &l, &st, 5);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_uint_eq(st.unfinished, 1);
+	munmap(mem, sp_ring_bytes(64));
+}
+END_TEST
+
+/* An exit or exec waits for a record another thread is between its ticket
+ * and its commit on, so that exit_group does not leave it torn. */
+START_TEST(test_quiesce_waits_for_writer)
+{
+	struct sp_ring r;
+	void *mem = map_ring(64, &r);
+	struct late w = { &r, NULL, 0 };
+	pthread_t th;
+	uint64_t t;
+
+	put(&r, 0, 0);
+	w.rec = sp_ring_reserve(&r, &w.t);
+	ck_assert_int_eq(pthread_create(&th, NULL, commit_late, &w), 0);
+	sp_ring_quiesce(&r, 100); /* up to 10 ms; the writer takes 2 */
+	ck_assert_uint_eq(__atomic_load_n(&w.rec->seq, __ATOMIC_ACQUIRE), w.t + 1);
+	pthread_join(th, NULL);
+
+	/* A writer that never commits: quiesce returns within its budget. */
+	(void)sp_ring_reserve(&r, &t);
+	sp_ring_quiesce(&r, 2);
+	ck_assert_uint_eq(r.recs[t & r.mask].seq, 0);
+	munmap(mem, sp_ring_bytes(64));
+}
+END_TEST
+
 /* A ring over a memfd (shared memory, sparse like a tmpfs file) whose
  * first `ready` slots are reserved, as the library creates it; `file_recs`
  * records' worth of file behind the mapping. */
@@ -361,6 +442,8 @@ int main(void)
 	tcase_add_test(tc, test_many_producers);
 	tcase_add_test(tc, test_overflow_counted);
 	tcase_add_test(tc, test_unfinished_counted);
+	tcase_add_test(tc, test_live_writer_waited_for);
+	tcase_add_test(tc, test_quiesce_waits_for_writer);
 	tcase_add_test(tc, test_lazy_growth);
 	tcase_add_test(tc, test_lazy_full);
 	tcase_add_test(tc, test_live_reader_sees_growth);
