@@ -60,7 +60,8 @@ jq -e '(.maps | length) as $n | [.maps[] | .container_id as $id | .phases[] | se
 	select(.call=="mount" and (.args.target | endswith("/" + $id + "/rootfs")))] | length == $n' \
 	"$TMP/report.json" >/dev/null || fail "a snapshot_mount's overlay mount is not its container's rootfs"
 ok "each snapshot_mount mounts its own container's rootfs"
-jq -e '[.maps[] | select(.lost_records > 0)] | length == 0' "$TMP/report.json" >/dev/null || fail "records lost"
+jq -e '[.maps[] | select(.lost_records > 0)] | length == 0' "$TMP/report.json" >/dev/null ||
+	fail "records lost, by: $(jq -c '[.processes[] | select(.lost > 0) | {pid, exe, argv: .argv[0:3], lost}]' "$TMP/report.json")"
 
 # The same mount, measured by strace -f -T on the untraced containerd.
 jq '.maps[].phases[] | select(.name=="snapshot_mount") | .duration_ns / 1000' "$TMP/report.json" |

@@ -91,7 +91,8 @@ jq -e --arg runc "$TMP/bin/runc" '[.processes[] | select(.argv[0:2] == ["runc", 
 jq -e --arg x "$SPEXEC" '[.processes[] | select(.exe == $x)] | length == 0' "$TMP/report.json" >/dev/null ||
 	fail "a process recorded as the launcher"
 ok "runc init and its clone of itself are recorded as runc, none as the launcher"
-jq -e '[.maps[] | select(.lost_records > 0)] | length == 0' "$TMP/report.json" >/dev/null || fail "records lost"
+jq -e '[.maps[] | select(.lost_records > 0)] | length == 0' "$TMP/report.json" >/dev/null ||
+	fail "records lost, by: $(jq -c '[.processes[] | select(.lost > 0) | {pid, exe, argv: .argv[0:3], lost}]' "$TMP/report.json")"
 
 ls "$TMP/log"/sp.* >/dev/null 2>&1 || fail "no STARTPATH_LOG files written"
 grep -h 'runc: .*syscall sites rewritten' "$TMP/log"/sp.* | grep -q . ||
