@@ -160,7 +160,8 @@ static void chrome_map(cJSON *ev, const struct sp_map *m, int idx)
 		cJSON_AddBoolToObject(a, "bottleneck", ph->bottleneck);
 		if (ph->digest[0]) {
 			cJSON_AddStringToObject(a, "digest", ph->digest);
-			cJSON_AddNumberToObject(a, "size_bytes", (double)ph->bytes);
+			if (ph->bytes)
+				cJSON_AddNumberToObject(a, "size_bytes", (double)ph->bytes);
 		}
 		cJSON_AddItemToArray(ev, e);
 	}
@@ -345,8 +346,9 @@ static cJSON *otlp_map(const struct sp_map *m, const char *host)
 		if (ph->digest[0]) {
 			cJSON_AddItemToArray(cJSON_GetObjectItem(s, "attributes"),
 					     attr_str("startpath.blob.digest", ph->digest));
-			cJSON_AddItemToArray(cJSON_GetObjectItem(s, "attributes"),
-					     attr_int("startpath.blob.size", (int64_t)ph->bytes));
+			if (ph->bytes)
+				cJSON_AddItemToArray(cJSON_GetObjectItem(s, "attributes"),
+						     attr_int("startpath.blob.size", (int64_t)ph->bytes));
 		}
 		cJSON_AddItemToArray(spans, s);
 	}

@@ -141,8 +141,12 @@ static void print_table(FILE *out, const struct sp_map *m, const struct sp_repor
 			ph->proc ? sp_proc_comm(ph->proc) : "?", phase_pid(ph),
 			ph->bottleneck ? "   <== bottleneck" : "");
 		if (ph->digest[0])
-			fprintf(out, "  %.19s %s", ph->digest, sp_fmt_bytes(a, sizeof(a), ph->bytes));
+			fprintf(out, "  %.19s%s%s", ph->digest, ph->bytes ? " " : "",
+				ph->bytes ? sp_fmt_bytes(a, sizeof(a), ph->bytes) : "");
 		fputc('\n', out);
+		/* A phase seen, with what bounds it that was not recorded. */
+		if (!ph->section && ph->why[0])
+			fprintf(out, "  %-18s   note: %s\n", "", ph->why);
 		if (o->calls && !ph->parent && !ph->section) {
 			for (size_t k = 0; k < m->ncalls; k++)
 				if (in_phase(m->calls[k].span, ph, i == last_top))
@@ -272,7 +276,8 @@ static cJSON *map_json(const struct sp_map *m, int only_calls_in_phases)
 		cJSON_AddBoolToObject(p, "bottleneck", ph->bottleneck);
 		if (ph->digest[0]) {
 			cJSON_AddStringToObject(p, "digest", ph->digest);
-			cJSON_AddNumberToObject(p, "size_bytes", (double)ph->bytes);
+			if (ph->bytes) /* dockerd's layers: not known */
+				cJSON_AddNumberToObject(p, "size_bytes", (double)ph->bytes);
 		}
 		if (ph->parent)
 			continue;

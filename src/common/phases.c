@@ -1270,6 +1270,18 @@ static int pull_call_of(const struct sp_span *s)
 	if ((s->call == SP_C_MKDIRAT || s->call == SP_C_MKDIR || is_rename(s->call)) && a &&
 	    (strstr(a, "/ingest/") || strstr(a, "/snapshots/new-") || (b && strstr(b, "/blobs/"))))
 		return 1;
+	/* dockerd's: a layer's directory, its extraction, its commit and
+	 * records, the image's and its tag's. */
+	if ((s->call == SP_C_MKDIRAT || s->call == SP_C_MKDIR) && a && strstr(a, "/overlay2/") &&
+	    !strstr(a, "-init"))
+		return 1;
+	if (is_rename(s->call) && b &&
+	    (strstr(b, "/layerdb/sha256/") || strstr(b, "/distribution/") || strstr(b, "/imagedb/") ||
+	     strstr(b, "repositories.json")))
+		return 1;
+	if ((sp_call_info(s->call)->cls & SP_CLS_EXEC) && s->nstr > 1 && b &&
+	    strstr(b, "docker-untar"))
+		return 1;
 	return (s->call == SP_C_MOUNT || is_umount(s->call)) && b && strstr(b, "/tmpmounts/");
 }
 
@@ -1343,14 +1355,24 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl, int scope)
 		f1 = pl->config.t1;
 	if (pl->config.digest[0] && (!f0 || pl->config.t0 < f0))
 		f0 = pl->config.t0;
+	if (pl->docker && u0) {
+		/* dockerd's downloads are not recorded: from the resolve to the
+		 * first layer ready to apply. */
+		f0 = pl->resolve_t1;
+		f1 = u0;
+	}
 	{
 		struct sp_map_phase *x = PH(nfetch, NULL, f0, f1, pl->daemon, NULL);
 
 		if (!f0) {
 			x->seen = 0;
 			x->t0 = x->t1 = 0;
-			snprintf(x->why, sizeof(x->why), "no layer was fetched: the image's layers were "
-				 "in the content store already");
+			snprintf(x->why, sizeof(x->why), "%s", pl->docker
+				 ? "no layer was downloaded: dockerd had every layer of the image"
+				 : "no layer was fetched: the image's layers were in the content store "
+				   "already");
+		} else if (pl->docker) {
+			snprintf(x->why, sizeof(x->why), "%s", pl->why);
 		}
 	}
 	if (pl->config.digest[0]) {
@@ -1383,9 +1405,10 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl, int scope)
 		if (!u0) {
 			x->seen = 0;
 			x->t0 = x->t1 = 0;
-			snprintf(x->why, sizeof(x->why), "no layer was unpacked (a fetch only, or every "
-				 "layer's snapshot existed)");
-		} else if (pl->why[0]) {
+			snprintf(x->why, sizeof(x->why), "%s", pl->docker
+				 ? "no layer was applied: dockerd had every layer of the image"
+				 : "no layer was unpacked (a fetch only, or every layer's snapshot existed)");
+		} else if (pl->why[0] && !pl->docker) {
 			snprintf(x->why, sizeof(x->why), "%s", pl->why);
 		}
 	}
@@ -1504,6 +1527,19 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl, int scope)
 }
 
 #define PULL_TIE_NS 30000000000ULL
+/* A docker start does not name its image's layers in any recorded call
+ * (its overlay's lowerdirs are overlay2/l/ links): the first start of the
+ * same dockerd within this long after the pull is the one it made (docker
+ * run of a missing image creates the container right after pulling). */
+#define PULL_TIE_DOCKER_NS 2000000000ULL
+
+static int map_has_proc(const struct sp_map *m, const struct sp_proc *p)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i] == p)
+			return 1;
+	return 0;
+}
 
 static int pulls_attach(const struct sp_proc *procs, size_t n, struct sp_map **maps, int *nmaps)
 {
@@ -1533,7 +1569,18 @@ static int pulls_attach(const struct sp_proc *procs, size_t n, struct sp_map **m
 		for (int k = 0; top[0] && k < *nmaps; k++) {
 			struct sp_map *m = &(*maps)[k];
 			int sc = -1;
-			uint64_t t = m->pulled ? 0 : map_mounts_layer(m, top, &sc);
+			uint64_t t;
+
+			if (p->docker) {
+				t = !m->pulled && m->profile && strcmp(m->profile, "docker") == 0 &&
+						    map_has_proc(m, p->daemon) && m->t0 >= p->t1 &&
+						    m->t0 <= p->t1 + PULL_TIE_DOCKER_NS
+					    ? m->t0 : 0;
+				if (t && (!tie || t < best))
+					tie = m, best = t, scope = -1;
+				continue;
+			}
+			t = m->pulled ? 0 : map_mounts_layer(m, top, &sc);
 
 			/* The first start that mounts its top layer, within
 			 * PULL_TIE_NS after the pull's end. */
@@ -1552,7 +1599,8 @@ static int pulls_attach(const struct sp_proc *procs, size_t n, struct sp_map **m
 			memset(tie, 0, sizeof(*tie));
 			tie->profile = "pull";
 			snprintf(tie->container_id, sizeof(tie->container_id), "%.127s",
-				 p->ref[0] ? p->ref : p->manifest.digest[0] ? p->manifest.digest : "image");
+				 p->ref[0] ? p->ref : p->manifest.digest[0] ? p->manifest.digest
+						    : p->image_id[0] ? p->image_id : "image");
 			if (!(tie->procs = malloc(sizeof(*tie->procs))) ||
 			    !(tie->calls = malloc(sizeof(*tie->calls))))
 				goto fail;

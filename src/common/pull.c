@@ -20,8 +20,21 @@
  *
  * A start made from the pulled image mounts the top layer's snapshot as
  * the first lowerdir of its rootfs: that ties the start's map to its pull.
+ *
+ * dockerd (docker.io 20.10, overlay2) pulls by itself: it resolves, puts
+ * the manifest into its containerd's content store (found above, with
+ * dockerd as the client) and downloads the layers, three at a time, into
+ * files under its data root that the library does not record.  Each layer,
+ * in manifest order, once downloaded: its directory `overlay2/<id>` is made,
+ * a child re-executes dockerd as `docker-untar / .../overlay2/<id>/diff` to
+ * extract it, and the layer is committed by renaming
+ * `layerdb/tmp/write-set-N` to `layerdb/sha256/<chain id>`; the rename into
+ * `distribution/diffid-by-digest/sha256/<hex>` that follows names the
+ * layer's blob.  Last, the image's config goes to
+ * `imagedb/content/sha256/<id>` and its tag into `repositories.json`.
  */
 #include "pull.h"
+#include "record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,6 +473,274 @@ static int collect_uppers(struct found *f, const struct sp_proc *procs, size_t n
 	return 0;
 }
 
+/* ---- dockerd's own pulls ---- */
+
+#define DOCKER_REG_NS 1000000000ULL /* the tag's write after the image's */
+
+static int is_dockerd(const struct sp_proc *p)
+{
+	return strcmp(sp_proc_role(p), "dockerd") == 0;
+}
+
+static const char *base_of(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/* A docker-untar exec: its layer's directory (".../overlay2/<id>") in out. */
+static int docker_untar(const struct sp_span *s, char *out, size_t len)
+{
+	size_t l;
+
+	if (!(sp_call_info(s->call)->cls & SP_CLS_EXEC) || s->nstr < 4 || !s->strs[1] ||
+	    !s->strs[3] || strcmp(base_of(s->strs[1]), "docker-untar") != 0 ||
+	    !strstr(s->strs[3], "/overlay2/"))
+		return 0;
+	l = strlen(s->strs[3]);
+	if (l < 6 || l - 5 >= len || strcmp(s->strs[3] + l - 5, "/diff") != 0)
+		return 0;
+	memcpy(out, s->strs[3], l - 5);
+	out[l - 5] = '\0';
+	return 1;
+}
+
+/* A rename of p's whose target contains `dir`, at or after span k: its
+ * index, or -1.  Looks no further than `limit` spans. */
+static long rename_to(const struct sp_proc *p, size_t k, const char *dir, size_t limit)
+{
+	for (size_t j = k; j < p->nspans && j < k + limit; j++)
+		if (is_rename(p->spans[j].call) && p->spans[j].nstr > 1 && p->spans[j].strs[1] &&
+		    strstr(p->spans[j].strs[1], dir))
+			return (long)j;
+	return -1;
+}
+
+/* "sha256:<hex>" from a path ending in /sha256/<64 hex>, or "". */
+static void digest_of(const char *path, char *out, size_t len)
+{
+	const char *b = base_of(path);
+
+	out[0] = '\0';
+	if (strlen(b) == 64 && is_hex(b, 64) && strstr(path, "/sha256/"))
+		snprintf(out, len, "sha256:%s", b);
+}
+
+/* Does a docker option take a value as the next argument? */
+static int docker_opt_valued(const char *v, const char *const *valued)
+{
+	if (strchr(v, '='))
+		return 0;
+	for (int q = 0; valued[q]; q++)
+		if (strcmp(v, valued[q]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The reference a traced docker client (docker [global options] pull|run|
+ * create [options] REF, or docker image pull, docker container run|create)
+ * named, if one was running over [t0, t1]. */
+static void docker_ref(const struct sp_proc *procs, size_t n, uint64_t t0, uint64_t t1,
+		       char *out, size_t len)
+{
+	static const char *const global[] = { "-H", "--host", "-c", "--context", "--config", "-l",
+					      "--log-level", "--tlscacert", "--tlscert", "--tlskey",
+					      NULL };
+	/* run/create options that take no value (the others do). */
+	static const char *const flag_only[] = { "--rm", "-d", "-i", "-t", "-it", "-ti", "--init",
+						 "--privileged", "--detach", "--interactive",
+						 "--tty", "--read-only", "-q", "--quiet", "-a",
+						 "--all-tags", "-P", "--publish-all", "--disable-content-trust",
+						 "--oom-kill-disable", "--no-healthcheck", "--sig-proxy",
+						 NULL };
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_proc *p = &procs[i];
+		int a = 1;
+
+		if (strcmp(sp_proc_comm(p), "docker") != 0 || p->argc < 3 || p->t_load_ns > t0 ||
+		    (p->exited && p->t_exit_ns < t1))
+			continue;
+		while (a < p->argc && p->argv[a][0] == '-')
+			a += 1 + docker_opt_valued(p->argv[a], global);
+		if (a < p->argc && (strcmp(p->argv[a], "image") == 0 || strcmp(p->argv[a], "container") == 0))
+			a++;
+		if (a >= p->argc || (strcmp(p->argv[a], "pull") != 0 && strcmp(p->argv[a], "run") != 0 &&
+				     strcmp(p->argv[a], "create") != 0))
+			continue;
+		for (a++; a < p->argc; a++) {
+			const char *v = p->argv[a];
+			int lone = 0;
+
+			if (v[0] != '-') {
+				snprintf(out, len, "%s", v);
+				return;
+			}
+			for (int q = 0; flag_only[q]; q++)
+				lone |= strcmp(v, flag_only[q]) == 0;
+			if (!lone && !strchr(v, '='))
+				a++; /* its value */
+		}
+	}
+}
+
+/* Close a docker pull: its resolve (the registry connect before its first
+ * layer, or its manifest), its ends; appended to f. */
+static int docker_close(struct found *f, struct sp_pull *pl, const struct sp_proc *procs,
+			size_t n, uint64_t prev_end)
+{
+	uint64_t first = pl->nlayers ? pl->layers[0].u0 : pl->t1;
+	uint64_t lo = first > PULL_GAP_NS ? first - PULL_GAP_NS : 0;
+	const struct sp_span *c;
+
+	/* Its manifest, from the containerd pull that dockerd drove: between
+	 * the previous pull's end and the first layer. */
+	for (size_t i = 0; i < f->np; i++) {
+		struct sp_pull *q = &f->pulls[i];
+
+		if (q->docker || q->client != pl->daemon || !q->manifest.digest[0] ||
+		    q->manifest.t0 < prev_end || q->manifest.t0 > first)
+			continue;
+		pl->manifest = q->manifest;
+		pl->index = q->index;
+		q->docker = -1; /* taken */
+		break;
+	}
+	if (pl->manifest.digest[0]) {
+		lo = pl->manifest.t0 > PULL_GAP_NS ? pl->manifest.t0 - PULL_GAP_NS : 0;
+		first = pl->manifest.t0;
+	}
+	if (lo < prev_end)
+		lo = prev_end;
+	c = first_connect(pl->daemon, lo, first);
+	pl->resolve_proc = pl->daemon;
+	pl->resolve_span = c;
+	pl->resolve_seen = c != NULL;
+	pl->t0 = c ? c->t0 : pl->manifest.digest[0] ? pl->manifest.t0 : first;
+	pl->resolve_t1 = pl->manifest.digest[0] ? pl->manifest.t1 : pl->nlayers ? pl->layers[0].u0 : pl->t0;
+	if (pl->resolve_t1 < pl->t0)
+		pl->resolve_t1 = pl->t0;
+	docker_ref(procs, n, pl->t0, pl->t1, pl->ref, sizeof(pl->ref));
+	snprintf(pl->why, sizeof(pl->why), "%s",
+		 "dockerd downloads the layers (three at a time) into files the library does "
+		 "not record: this phase runs until the first layer was ready to apply");
+	return add_pull(f, pl);
+}
+
+/* dockerd's pulls, after containerd's (whose manifest-only pulls with
+ * dockerd as the client they take over). */
+static int docker_pulls(struct found *f, const struct sp_proc *procs, size_t n)
+{
+	size_t nc = f->np;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_proc *p = &procs[i];
+		struct sp_pull pl;
+		int open = 0;
+		uint64_t prev_end = p->t_load_ns;
+
+		if (!is_dockerd(p))
+			continue;
+		for (size_t k = 0; k < p->nspans; k++) {
+			const struct sp_span *s = &p->spans[k];
+			char dir[512];
+			long r;
+
+			if (open && is_rename(s->call) && s->nstr > 1 && s->strs[1] &&
+			    strstr(s->strs[1], "/imagedb/content/sha256/")) {
+				/* The image is stored: the pull ends with its tag. */
+				digest_of(s->strs[1], pl.image_id, sizeof(pl.image_id));
+				pl.t1 = s->t1;
+				for (size_t j = k + 1; j < p->nspans && p->spans[j].t0 < s->t1 + DOCKER_REG_NS; j++)
+					if (is_rename(p->spans[j].call) && p->spans[j].nstr > 1 &&
+					    p->spans[j].strs[1] &&
+					    strcmp(base_of(p->spans[j].strs[1]), "repositories.json") == 0)
+						pl.t1 = p->spans[j].t1;
+				if (docker_close(f, &pl, procs, n, prev_end) < 0)
+					return -1;
+				prev_end = pl.t1;
+				open = 0;
+				continue;
+			}
+			if (!docker_untar(s, dir, sizeof(dir)))
+				continue;
+			if (!open) {
+				memset(&pl, 0, sizeof(pl));
+				pl.docker = 1;
+				pl.daemon = p;
+				open = 1;
+			}
+			if (pl.nlayers < SP_PULL_MAX_LAYERS) {
+				struct sp_pull_layer *L = &pl.layers[pl.nlayers++];
+
+				snprintf(L->snapshot, sizeof(L->snapshot), "%s", dir);
+				L->unpacked = 1;
+				L->uproc = p;
+				L->u0 = s->t0;
+				L->uspan = s;
+				/* From the layer directory's making, just before. */
+				for (size_t j = k; j-- > 0 && k - j < 64;)
+					if ((p->spans[j].call == SP_C_MKDIRAT || p->spans[j].call == SP_C_MKDIR) &&
+					    p->spans[j].nstr && p->spans[j].strs[0] &&
+					    strcmp(p->spans[j].strs[0], dir) == 0) {
+						L->u0 = p->spans[j].t0;
+						L->uspan = &p->spans[j];
+						break;
+					}
+				/* To its commit; the next rename names its blob. */
+				L->u1 = s->t1;
+				if ((r = rename_to(p, k + 1, "/layerdb/sha256/", 4096)) >= 0) {
+					long d = rename_to(p, (size_t)r + 1, "/diffid-by-digest/sha256/", 16);
+
+					L->u1 = p->spans[r].t1;
+					if (d >= 0)
+						digest_of(p->spans[d].strs[1], L->digest, sizeof(L->digest));
+				}
+				if (L->u1 > pl.t1)
+					pl.t1 = L->u1;
+			}
+		}
+		if (open && docker_close(f, &pl, procs, n, prev_end) < 0)
+			return -1;
+	}
+	/* containerd pulls that dockerd drove and no layer of its own
+	 * followed (every layer was local): dockerd's, with no layers. */
+	for (size_t i = 0; i < nc; i++) {
+		struct sp_pull *q = &f->pulls[i];
+		uint64_t lo;
+		const struct sp_span *c;
+
+		if (q->docker || !q->client || !is_dockerd(q->client))
+			continue;
+		q->docker = 1;
+		q->daemon = q->client;
+		q->client = NULL;
+		lo = q->manifest.t0 > PULL_GAP_NS ? q->manifest.t0 - PULL_GAP_NS : 0;
+		c = first_connect(q->daemon, lo, q->manifest.t0);
+		q->resolve_proc = q->daemon;
+		q->resolve_span = c;
+		q->resolve_seen = c != NULL;
+		q->t0 = c ? c->t0 : q->manifest.t0;
+		q->resolve_t1 = q->manifest.t1;
+		q->t1 = q->manifest.t1;
+		q->nlayers = 0;
+		q->why[0] = '\0';
+		docker_ref(procs, n, q->t0, q->t1, q->ref, sizeof(q->ref));
+	}
+	/* Drop the ones taken over. */
+	{
+		size_t w = 0;
+
+		for (size_t i = 0; i < f->np; i++)
+			if (f->pulls[i].docker >= 0)
+				f->pulls[w++] = f->pulls[i];
+		f->np = w;
+	}
+	return 0;
+}
+
 int sp_pulls_find(const struct sp_proc *procs, size_t n, struct sp_pull **out)
 {
 	struct found f;
@@ -524,6 +805,8 @@ int sp_pulls_find(const struct sp_proc *procs, size_t n, struct sp_pull **out)
 			goto fail;
 		prev_end = end;
 	}
+	if (docker_pulls(&f, procs, n) < 0)
+		goto fail;
 	free(f.upper);
 	free(f.read);
 	free(f.b);

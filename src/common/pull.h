@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * pull.h - image pulls found in containerd's recorded calls (pull.c): the
- * registry resolve, each blob's fetch into the content store, each layer's
- * unpack into a snapshot.
+ * pull.h - image pulls found in containerd's and dockerd's recorded calls
+ * (pull.c): the registry resolve, each blob's fetch into the content store,
+ * each layer's unpack into a snapshot (or, for dockerd, into an overlay2
+ * layer).
  */
 #ifndef SP_PULL_H
 #define SP_PULL_H
@@ -23,7 +24,8 @@ struct sp_pull_blob {
 struct sp_pull_layer {
 	char digest[80];         /* "sha256:<hex>" of the blob (compressed) */
 	uint64_t size;           /* its size, as committed (0: not fetched here) */
-	char snapshot[512];      /* .../snapshots/<id> it was unpacked into */
+	char snapshot[512];      /* .../snapshots/<id> (dockerd: .../overlay2/<id>) it
+				    was unpacked into */
 	int fetched, unpacked;
 	uint64_t f0, f1;         /* content ingest start .. commit end */
 	uint64_t u0, u1;         /* snapshot prepare .. the next layer's (or the apply's end) */
@@ -44,6 +46,11 @@ struct sp_pull {
 	size_t nlayers;
 	struct sp_pull_layer layers[SP_PULL_MAX_LAYERS]; /* in manifest order */
 	char why[200];                  /* what was not recorded, or "" */
+	/* dockerd's own pull (its layer store, not containerd's): the layers'
+	 * downloads are not recorded, their applies are; the image's id
+	 * (its config's digest) as dockerd stored it. */
+	int docker;
+	char image_id[80];
 };
 
 /* The pulls in procs, in time order (*out malloc'd; free()).  Returns how
