@@ -1530,7 +1530,9 @@ static int pull_put(struct sp_map *m, const struct sp_pull *pl, int scope)
 /* A docker start does not name its image's layers in any recorded call
  * (its overlay's lowerdirs are overlay2/l/ links): the first start of the
  * same dockerd within this long after the pull is the one it made (docker
- * run of a missing image creates the container right after pulling). */
+ * run of a missing image creates the container right after pulling) --
+ * unless a traced client says otherwise: `docker pull` starts nothing, and
+ * `docker run` ties only a start made before it exited. */
 #define PULL_TIE_DOCKER_NS 2000000000ULL
 
 static int map_has_proc(const struct sp_map *m, const struct sp_proc *p)
@@ -1574,7 +1576,9 @@ static int pulls_attach(const struct sp_proc *procs, size_t n, struct sp_map **m
 			if (p->docker) {
 				t = !m->pulled && m->profile && strcmp(m->profile, "docker") == 0 &&
 						    map_has_proc(m, p->daemon) && m->t0 >= p->t1 &&
-						    m->t0 <= p->t1 + PULL_TIE_DOCKER_NS
+						    m->t0 <= p->t1 + PULL_TIE_DOCKER_NS && !p->cli_pull_only &&
+						    (!p->docker_cli || !p->docker_cli->exited ||
+						     m->t0 <= p->docker_cli->t_exit_ns)
 					    ? m->t0 : 0;
 				if (t && (!tie || t < best))
 					tie = m, best = t, scope = -1;

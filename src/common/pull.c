@@ -542,8 +542,10 @@ static int docker_opt_valued(const char *v, const char *const *valued)
  * create [options] REF, or docker image pull, docker container run|create)
  * named, if one was running over [t0, t1]. */
 static void docker_ref(const struct sp_proc *procs, size_t n, uint64_t t0, uint64_t t1,
-		       char *out, size_t len)
+		       struct sp_pull *pl)
 {
+	char *out = pl->ref;
+	size_t len = sizeof(pl->ref);
 	static const char *const global[] = { "-H", "--host", "-c", "--context", "--config", "-l",
 					      "--log-level", "--tlscacert", "--tlscert", "--tlskey",
 					      NULL };
@@ -570,6 +572,8 @@ static void docker_ref(const struct sp_proc *procs, size_t n, uint64_t t0, uint6
 		if (a >= p->argc || (strcmp(p->argv[a], "pull") != 0 && strcmp(p->argv[a], "run") != 0 &&
 				     strcmp(p->argv[a], "create") != 0))
 			continue;
+		pl->docker_cli = p;
+		pl->cli_pull_only = strcmp(p->argv[a], "pull") == 0;
 		for (a++; a < p->argc; a++) {
 			const char *v = p->argv[a];
 			int lone = 0;
@@ -622,7 +626,7 @@ static int docker_close(struct found *f, struct sp_pull *pl, const struct sp_pro
 	pl->resolve_t1 = pl->manifest.digest[0] ? pl->manifest.t1 : pl->nlayers ? pl->layers[0].u0 : pl->t0;
 	if (pl->resolve_t1 < pl->t0)
 		pl->resolve_t1 = pl->t0;
-	docker_ref(procs, n, pl->t0, pl->t1, pl->ref, sizeof(pl->ref));
+	docker_ref(procs, n, pl->t0, pl->t1, pl);
 	snprintf(pl->why, sizeof(pl->why), "%s",
 		 "dockerd downloads the layers (three at a time) into files the library does "
 		 "not record: this phase runs until the first layer was ready to apply");
@@ -727,7 +731,7 @@ static int docker_pulls(struct found *f, const struct sp_proc *procs, size_t n)
 		q->t1 = q->manifest.t1;
 		q->nlayers = 0;
 		q->why[0] = '\0';
-		docker_ref(procs, n, q->t0, q->t1, q->ref, sizeof(q->ref));
+		docker_ref(procs, n, q->t0, q->t1, q);
 	}
 	/* Drop the ones taken over. */
 	{

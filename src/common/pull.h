@@ -51,6 +51,10 @@ struct sp_pull {
 	 * (its config's digest) as dockerd stored it. */
 	int docker;
 	char image_id[80];
+	/* The traced docker client over the pull, if any, and whether it
+	 * only pulled (docker pull: no start of it to open). */
+	const struct sp_proc *docker_cli;
+	int cli_pull_only;
 };
 
 /* The pulls in procs, in time order (*out malloc'd; free()).  Returns how

@@ -9,7 +9,8 @@
 #    client's wall time;
 #  - `docker run` of it again: no pull in that map;
 #  - `docker pull` of an image sharing its base layer: a pull map of its own
-#    named by the client's reference, with only the layers dockerd lacked.
+#    named by the client's reference, with only the layers dockerd lacked;
+#    a run started right after it (of an image dockerd had) has no pull.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/docker-env.sh"
 . "$TOP/scripts/registry-env.sh"
@@ -76,9 +77,11 @@ jq -e '([.maps[] | select(.profile == "docker")] | length) == 2 and
 	fail "the second run should map without a pull: $("$SP" report "$D/out" | head -60)"
 ok "docker run of it again: no pull in its map"
 
-# --- docker pull alone, of an image whose base layer dockerd has.
-sleep 2.5 # past the time a start would still be tied to the pull before it
+# --- docker pull alone, of an image whose base layer dockerd has, then at
+# once a run of the image it had: the pull is a map of its own (a traced
+# `docker pull` starts nothing), the run's map has no pull.
 dcli pull "$REG/dapp2:latest" >"$TMP/o" 2>&1 || fail "docker pull: $(cat "$TMP/o")"
+dcli run --rm --network none "$REG/dapp:latest" /bin/true >"$TMP/o" 2>&1 || fail "third docker run: $(cat "$TMP/o")"
 mapfile -t dg2 < <(awk '{print $1}' "$R/dapp2.layers")
 [ "${dg2[0]}" = "${dg[0]}" ] || fail "the two images' base layers differ (the test expects them shared)"
 report_json "$D/out" >"$TMP/r3.json" || fail "report failed"
@@ -91,4 +94,7 @@ jq -e --arg r "$REG/dapp2:latest" --arg m "$(cat "$R/dapp2.manifest")" --arg d2 
 	"$TMP/r3.json" >/dev/null ||
 	fail "docker pull is not a pull map of its own with the 2 layers dockerd lacked:
 $("$SP" report "$D/out" | grep -A14 'image pull')"
-ok "docker pull alone: a pull map named $REG/dapp2:latest, the 2 layers it lacked, not the shared one"
+jq -e '([.maps[] | select(.profile == "docker")] | length) == 3 and
+	([.maps[] | select(.profile == "docker" and .pulled)] | length) == 1' "$TMP/r3.json" >/dev/null ||
+	fail "the run right after docker pull was given the pull: $("$SP" report "$D/out" | head -40)"
+ok "docker pull alone: a pull map named $REG/dapp2:latest with the 2 layers it lacked, not the shared one; the run right after it has no pull"
