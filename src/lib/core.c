@@ -1224,7 +1224,7 @@ char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *b
 			  size_t buflen, int *added)
 {
 	const char *ours[sizeof(sp_s.carry) / sizeof(sp_s.carry[0]) + 1];
-	char proc[80];
+	char *proc = NULL;
 	size_t k = 0;
 	int n, noted = 0;
 
@@ -1252,14 +1252,25 @@ char *const *sp_child_env(char *const envp[], char **out, size_t outcap, char *b
 			hp = sp_s.hp && sp_s.hp == sp_s.pid && !sp_s.newpid_kids &&
 					     !(sp_t.clone_flags & CLONE_NEWPID) ? pid : 0;
 		}
-		if (hp && snprintf(proc, sizeof(proc), "%s=%d:%d:%llu", SP_ENV_PROC, pid, hp,
-				   (unsigned long long)sp_s.pidns) < (int)sizeof(proc))
-			ours[k++] = proc;
+		/* In the caller's buffer, which the exec reads: a string of this
+		 * frame would be gone by then (and the child got whatever the
+		 * stack held there instead). */
+		if (hp && buflen > 80) {
+			int l = snprintf(buf, 80, "%s=%d:%d:%llu", SP_ENV_PROC, pid, hp,
+					 (unsigned long long)sp_s.pidns);
+
+			if (l > 0 && l < 80) {
+				proc = buf;
+				ours[k++] = proc;
+				buf += l + 1;
+				buflen -= (size_t)l + 1;
+			}
+		}
 		ours[k] = NULL;
 		n = sp_env_merge(envp, ours, out, outcap, buf, buflen);
 		/* What the exec record counts is the settings carried: not
 		 * this note of ours. */
-		if (n > 0 && ours[k - 1] == proc) {
+		if (n > 0 && proc) {
 			int had = 0;
 
 			for (char *const *e = envp; e && *e && !had; e++)

@@ -34,3 +34,21 @@ mkdir -m 0700 "$TMP/quiet"
 STARTPATH_DIR="$TMP/quiet" LD_PRELOAD="$LIB" /bin/true || fail "/bin/true failed"
 [ -z "$(ls -A "$TMP/quiet")" ] || fail "/bin/true left files: $(ls -A "$TMP/quiet")"
 ok "a process that records nothing leaves no file"
+# What an exec'd image gets in its environment from the library is exactly
+# LD_PRELOAD, STARTPATH_DIR and STARTPATH_PROC=<its pid>:<host pid>:<pid
+# namespace> (the parent's fork was recorded, so it knew them): well-formed
+# strings, nothing else.  (The note was once formatted in a stack frame that
+# was gone by the exec: the child got whatever bytes the stack held there.)
+for v in $(compgen -e | grep '^STARTPATH_'); do unset "$v"; done
+mkdir -m 0700 "$TMP/envout"
+envs=$(STARTPATH_DIR="$TMP/envout" LD_PRELOAD="$LIB" "$PROGS/forkexec" env /usr/bin/env) ||
+	fail "forkexec env failed: $envs"
+child=$(printf '%s\n' "$envs" | sed -n 's/^child=//p')
+[ -n "$child" ] || fail "no child pid in: $envs"
+want="LD_PRELOAD=$LIB
+STARTPATH_DIR=$TMP/envout
+STARTPATH_PROC=$child:$child:$ns"
+got=$(printf '%s\n' "$envs" | grep -v '^child=' | LC_ALL=C sort)
+[ "$got" = "$(printf '%s\n' "$want" | LC_ALL=C sort)" ] ||
+	fail "the exec'd child's environment is not the library's three settings: $(printf '%s' "$got" | od -c | head -20)"
+ok "an exec'd child gets LD_PRELOAD, STARTPATH_DIR and its own STARTPATH_PROC, well-formed"

@@ -31,6 +31,18 @@ check "$TMP/out" '[.processes[] | select(.comm=="nilcgo") | .spans[] | select(.s
 	"the child's execve recorded"
 check "$TMP/out" '[.processes[] | select(.comm=="nilcgo" and .exited and .exit_status==3)] | length == 5' \
 	"exit_group(3) recorded"
+# What os/exec's child (a raw clone and execve, through the rewritten
+# sites) gets from the library: exactly LD_PRELOAD, STARTPATH_DIR and its
+# own STARTPATH_PROC, well-formed (the empty environment it was given).
+for v in $(compgen -e | grep '^STARTPATH_'); do unset "$v"; done
+envs=$(STARTPATH_DIR="$TMP/envout" LD_PRELOAD="$LIB" "$TMP/nilcgo" env) || fail "nilcgo env failed: $envs"
+child=$(printf '%s\n' "$envs" | sed -n 's/^child=//p')
+want=$(printf '%s\n' "LD_PRELOAD=$LIB" "STARTPATH_DIR=$TMP/envout" \
+	"STARTPATH_PROC=$child:$child:$(stat -L -c %i /proc/self/ns/pid)" | LC_ALL=C sort)
+got=$(printf '%s\n' "$envs" | grep -v '^child=' | LC_ALL=C sort)
+[ -n "$child" ] && [ "$got" = "$want" ] ||
+	fail "os/exec's child environment is not the library's three settings: $(printf '%s' "$envs" | od -c | head -20)"
+ok "os/exec's child gets LD_PRELOAD, STARTPATH_DIR and its own STARTPATH_PROC, well-formed"
 
 # Stripped copies (-s -w: no .symtab), as distributions ship Go programs:
 # non-PIE (its .gopclntab section stays), PIE from Go's linker (the table

@@ -2,7 +2,8 @@
 // nilcgo: a cgo (dynamically linked) Go program that startpath rewrites.
 // A nil dereference must still be a recoverable panic (page 0 unmapped),
 // os/exec must still work (Go's vfork-style clone), and the output must be
-// the same with and without the library.
+// the same with and without the library.  `nilcgo env` runs /usr/bin/env
+// with an empty environment instead, then prints "child=PID".
 package main
 
 // int cgo_add(int a, int b) { return a + b; }
@@ -40,6 +41,17 @@ func pageZeroMapped() bool {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "env" {
+		cmd := exec.Command("/usr/bin/env")
+		cmd.Env = []string{}
+		out, err := cmd.Output()
+		if err != nil {
+			fmt.Println("env failed:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("%schild=%d\n", out, cmd.Process.Pid)
+		os.Exit(0)
+	}
 	for i := 0; i < 3; i++ {
 		_, err := deref(nil)
 		fmt.Println("recovered:", err)
