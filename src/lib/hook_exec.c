@@ -111,7 +111,7 @@ static int static_target(int dirfd, const char *path, int at_flags)
 	struct stat st;
 	long fd, n;
 
-	if (sp_s.contained || sp_s.no_redirect || !launcher())
+	if (sp_s.contained || sp_s.no_redirect)
 		return -1;
 	if ((at_flags & AT_EMPTY_PATH) && path && !*path) {
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", dirfd);
@@ -133,6 +133,10 @@ static int static_target(int dirfd, const char *path, int at_flags)
 	for (int i = 0; i < u.e.e_phnum; i++)
 		if (((const Elf64_Phdr *)(u.b + u.e.e_phoff))[i].p_type == PT_INTERP)
 			goto no;
+	/* Static: is there a launcher to run it?  (Asked only now: two
+	 * access() calls that every dynamic target, nearly all, would pay.) */
+	if (!launcher())
+		goto no;
 	/* A program the kernel would give privileges (setuid, setgid, file
 	 * capabilities) must get them: the launcher, which has none, would
 	 * take them away.  It runs untraced. */

@@ -108,6 +108,16 @@ same "$out" "$(echo "$plain" | sed 's|^cmdline: .*|cmdline: "renamed-argv0\\x00"
 	fail "dynamic -> static: output differs: $out"
 check "$TMP/dyn" "[.processes[] | $prog | select(.argv == [\"renamed-argv0\"] and .exit_status == 3 and (.spans | length) > 5)] | length == 1" \
 	"a traced program's exec of the static program was sent through the launcher (argv[0] kept)"
+# No launcher where STARTPATH_EXEC says: the static program is exec'd as
+# asked, untraced (the library looks for the launcher only once it knows
+# the target is static).
+out=$(STARTPATH_EXEC=/nonexistent/startpath-exec STARTPATH_DIR="$TMP/nolauncher" LD_PRELOAD="$LIB" \
+	"$TMP/dynexec" "$TMP/static-prog"); rc=$?
+[ $rc -eq 3 ] || fail "no launcher: dynamic -> static: exit $rc"
+same "$out" "$(echo "$plain" | sed 's|^cmdline: .*|cmdline: "renamed-argv0\\x00"|')" ||
+	fail "no launcher: dynamic -> static: output differs: $out"
+check "$TMP/nolauncher" "[.processes[] | $prog] | length == 0" \
+	"no launcher: the static program runs as asked, untraced, same output and exit"
 
 # Fail open: an output directory that cannot be used.
 : >"$TMP/notadir"
