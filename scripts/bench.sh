@@ -91,7 +91,7 @@ for cmd in "/bin/true" "$b/hookbench 0" "containerd-shim-runc-v2 -v" "runc --ver
 	printf '%-28s %6.0f us %6.0f us %+6.0f us %7.0f us %+6.0f us %+7.0f us %6.2fx\n' "$name" "$2" "$3" \
 		"$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')" \
 		"$ea" "$(awk -v a="$3" -v b="$2" -v e="$ea" 'BEGIN{print (e > 0 ? (a-b)/e : 0)}')"
-	awk -v n="$name" -v p="$2" -v h="$3" -v m="$4" -v e="$e" 'BEGIN{printf "{\"program\":\"%s\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f,\"empty_so_us\":%.1f,\"empty_so_added_us\":%.1f,\"hit_added_x_empty\":%.2f}\n", n, p, h, h-p, m, m-p, e, e-p, (e-p) > 0 ? (h-p)/(e-p) : 0}' >>"$out/exec.json"
+	awk -v n="$name" -v p="$2" -v h="$3" -v m="$4" -v e="$e" 'BEGIN{printf "{\"program\":\"%s\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f,\"empty_so_us\":%.1f,\"empty_so_added_us\":%.1f,\"hit_added_x_empty\":%.2f}\n", n, p, h, h-p, m, m-p, e, e-p, ((e-p) > 0 ? (h-p)/(e-p) : 0)}' >>"$out/exec.json"
 done
 # A static program through startpath-exec (cached patch plan = "hit"),
 # built here when Debian's golang-go is installed.
@@ -105,7 +105,7 @@ if command -v go >/dev/null 2>&1; then
 			"static Go" "$2" "$3" "$(awk -v a="$3" -v b="$2" 'BEGIN{print a-b}')" "$4" \
 			"$(awk -v a="$4" -v b="$2" 'BEGIN{print a-b}')" "${true_empty:-0}" \
 			"$(awk -v a="$3" -v b="$2" -v e="${true_empty:-0}" 'BEGIN{print (e > 0 ? (a-b)/e : 0)}')"
-		awk -v p="$2" -v h="$3" -v m="$4" -v e="${true_empty:-0}" 'BEGIN{printf "{\"program\":\"static Go (startpath-exec)\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f,\"empty_so_added_us\":%.1f,\"hit_added_x_empty\":%.2f}\n", p, h, h-p, m, m-p, e, e > 0 ? (h-p)/e : 0}' >>"$out/exec.json"
+		awk -v p="$2" -v h="$3" -v m="$4" -v e="${true_empty:-0}" 'BEGIN{printf "{\"program\":\"static Go (startpath-exec)\",\"untraced_us\":%.1f,\"hit_us\":%.1f,\"hit_added_us\":%.1f,\"miss_us\":%.1f,\"miss_added_us\":%.1f,\"empty_so_added_us\":%.1f,\"hit_added_x_empty\":%.2f}\n", p, h, h-p, m, m-p, e, (e > 0 ? (h-p)/e : 0)}' >>"$out/exec.json"
 		# The floor: the launcher's own exec, passing it on (recording off).
 		r=$(STARTPATH_DISABLE=1 EXECBENCH_LAUNCHER="$top/build/bin/startpath-exec" "$b/execbench" 100 "$lib" "$xd/x" "$sg" child)
 		set -- $r
