@@ -53,25 +53,9 @@ void sp_resolve_all(void)
 #define SP_HOOK(ret, name, params) \
 	if (!real_##name) \
 		real_##name = (ret (*) params)dlsym(RTLD_NEXT, #name);
-#define SP_HOOK_LAZY(ret, name, params)
 #include "hooks.def"
-#undef SP_HOOK_LAZY
 #undef SP_HOOK
 	sp_syscall_setup();
-}
-
-void *sp_resolve_one(void **slot, const char *name)
-{
-	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-
-	if (!p) {
-		int saved = errno;
-
-		p = dlsym(RTLD_NEXT, name);
-		__atomic_store_n(slot, p, __ATOMIC_RELEASE);
-		errno = saved;
-	}
-	return p;
 }
 
 /* ---- messages ---- */

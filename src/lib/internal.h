@@ -31,14 +31,9 @@
 #include "hooks.def"
 #undef SP_HOOK
 
-/* Resolve every real_<fn> but the lazy ones (idempotent, thread-safe
- * enough: pointer stores); sp_resolve_one: one, at its first call. */
+/* Resolve every real_<fn> (idempotent, thread-safe enough: pointer stores). */
 SP_HIDDEN void sp_resolve_all(void);
-SP_HIDDEN void *sp_resolve_one(void **slot, const char *name);
-#define REAL(fn)                                                                   \
-	(sp_likely(real_##fn != NULL)                                              \
-		 ? real_##fn                                                       \
-		 : (__typeof__(real_##fn))sp_resolve_one((void **)&real_##fn, #fn))
+#define REAL(fn) (sp_likely(real_##fn != NULL) ? real_##fn : (sp_resolve_all(), real_##fn))
 
 /* Per-thread state.  In a vfork child (or a CLONE_VM child without its own
  * TLS) this block is the parent's: `shared` says so and makes the recording
