@@ -12,7 +12,9 @@
 #      start (a timing build; root);
 #   4. cold start of `ctr run` untraced, under the library and under
 #      strace -f (root; STARTPATH_BENCH_PAIRS rounds, default 300: this VM
-#      needs that many to put the ratio within about +-1%);
+#      needs that many to put the ratio within about +-1%); 4b. the CPU
+#      time the library adds to the same start (root;
+#      STARTPATH_BENCH_CPU_ROUNDS, default 300);
 #   5. pod start through containerd's CRI, untraced against traced
 #      (root; STARTPATH_BENCH_POD_PAIRS rounds, default 40);
 #   6. docker run, untraced against traced (root; STARTPATH_BENCH_DOCKER_PAIRS
@@ -134,6 +136,12 @@ echo null >"$cold"
 "$top/scripts/bench-coldstart.sh" "${STARTPATH_BENCH_PAIRS:-300}" "$cold"
 
 echo
+echo "== 4b. CPU time per cold start"
+cpu="$out/cpu.json"
+echo null >"$cpu"
+"$top/scripts/bench-cpu.sh" "${STARTPATH_BENCH_CPU_ROUNDS:-300}" "$cpu"
+
+echo
 echo "== 5. pod start"
 pod="$out/pod.json"
 echo null >"$pod"
@@ -161,8 +169,8 @@ arr() { if [ -s "$1" ]; then paste -sd, "$1"; fi; }
 	printf '"calls":[%s],' "$(arr "$out/hooks.json")"
 	printf '"ring":[%s],' "$(arr "$out/ring.json")"
 	printf '"exec":[%s],"exec_load_only_added_us":%s,' "$(arr "$out/exec.json")" "$load_only"
-	printf '"libtime":%s,"coldstart":%s,"pod":%s,"docker":%s,"pull":%s}\n' "$(cat "$libt")" "$(cat "$cold")" \
-		"$(cat "$pod")" "$(cat "$dock")" "$(cat "$pull")"
+	printf '"libtime":%s,"coldstart":%s,"coldstart_cpu":%s,"pod":%s,"docker":%s,"pull":%s}\n' "$(cat "$libt")" \
+		"$(cat "$cold")" "$(cat "$cpu")" "$(cat "$pod")" "$(cat "$dock")" "$(cat "$pull")"
 } >"$res.tmp"
 mv "$res.tmp" "$res"
 echo
