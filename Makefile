@@ -26,7 +26,7 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 B       := build
 # SELFTIME=1: a timing build of the library in build/selftime (it sums the
-# time spent inside it, by where, into each ring's header: scripts/libtime.sh).
+# time spent inside it, by where, into each ring's header: scripts/bench-libtime.sh).
 ifeq ($(SELFTIME),1)
 B       := build/selftime
 CFLAGS  += -DSP_SELFTIME

@@ -139,8 +139,13 @@ struct sp_record {
 #define SP_ARGS_MAX 1024
 
 /* The header page of a ring file.  Fixed at creation except head/flags. */
-/* Where the library spent its time (sp_ring_hdr.cost_ns). */
-enum { SP_COST_LOAD, SP_COST_CALLS, SP_COST_CHILD, SP_COST_EXEC, SP_COST_EXIT, SP_COST_N };
+/* Where the library spent its time (sp_ring_hdr.cost_ns).  RING and PLAN
+ * are taken out of the others: making the ring file (at the first record),
+ * and reading and applying the syscall sites' patch plan (at load). */
+enum {
+	SP_COST_LOAD, SP_COST_CALLS, SP_COST_CHILD, SP_COST_EXEC, SP_COST_EXIT,
+	SP_COST_RING, SP_COST_PLAN, SP_COST_N
+};
 
 struct sp_ring_hdr {
 	uint64_t magic;
@@ -166,8 +171,7 @@ struct sp_ring_hdr {
 	uint64_t pidns;
 	/* Nanoseconds spent inside the library by this process, by where
 	 * (SP_COST_*): written by a timing build only (make SELFTIME=1). */
-	uint64_t cost_ns[5];
-	char pad1[16];
+	uint64_t cost_ns[7]; /* 5 before RING and PLAN: their place was padding */
 	/* Written while running; each on its own cache line. */
 	uint64_t head __attribute__((aligned(64)));
 	/* Slots [0, reserved) have their pages in the file; 0: all of them

@@ -6,7 +6,9 @@
 # build (make SELFTIME=1) preloaded into a private containerd, its rings'
 # headers read after each run (tests/bench/libtime.c).  Broken down by
 # where: load (the constructor), calls, fork children, exec preparation,
-# exit.
+# exit, and, taken out of those, making the ring files and reading and
+# applying the syscall sites' patch plans (a reference built before these
+# two had columns counts them in the others).
 #
 # With a reference (STARTPATH_BENCH_LIBTIME_REF, a git commit; default the
 # commit that added the timing build, the library before the cost cuts of
@@ -55,7 +57,7 @@ if [ "$modes" = "cur ref" ]; then
 	STARTPATH_OUT="$out/ref" ctrd_start "$work/ref" "$work/tree/build/selftime/lib/libstartpath.so" || exit 1
 fi
 for m in $modes; do ctrd_image "$work/$m" || exit 1; done
-run() { # run MODE ID: one start; appends "rings load calls child exec exit total" (delta) to MODE.t
+run() { # run MODE ID: one start; appends "rings load calls child exec exit ring plan total" (delta) to MODE.t
 	local before after
 	before=$("$lt" "$out/$1")
 	ctrd_ctr "$work/$1" run --rm docker.io/library/bb:latest "$2" /bin/true >/dev/null 2>&1 || echo "run failed" >&2
@@ -71,22 +73,22 @@ done
 [ -t 1 ] && printf '\r'
 col() { awk -v c="$2" '{print $c}' "$1" >"$1.$2"; med "$1.$2"; }
 echo "library time per ctr run cold start, summed over its traced processes ($rounds rounds, medians):"
-printf '  %-10s %6s %9s %9s %9s %9s %9s %9s\n' build procs load calls fork exec exit total
+printf '  %-10s %6s %9s %9s %9s %9s %9s %9s %9s %9s\n' build procs load calls fork exec exit ring plan total
 for m in $modes; do
 	label=$m
 	[ "$m" = cur ] && label="this"
 	[ "$m" = ref ] && label="${ref:0:10}"
 	printf '  %-10s %6s' "$label" "$(col "$work/$m.t" 1)"
-	for c in 2 3 4 5 6 7; do printf ' %6.0f us' "$(awk -v v="$(col "$work/$m.t" $c)" 'BEGIN{print v/1000}')"; done
+	for c in 2 3 4 5 6 7 8 9; do printf ' %6.0f us' "$(awk -v v="$(col "$work/$m.t" $c)" 'BEGIN{print v/1000}')"; done
 	echo
 done
-cur=$(col "$work/cur.t" 7)
+cur=$(col "$work/cur.t" 9)
 refv=null
 if [ "$modes" = "cur ref" ]; then
-	refv=$(col "$work/ref.t" 7)
+	refv=$(col "$work/ref.t" 9)
 	printf '  this build / reference: %.2f\n' "$(awk -v a="$cur" -v b="$refv" 'BEGIN{print a/b}')"
 fi
 if [ -n "$json" ]; then
-	printf '{"rounds":%d,"total_ns":%s,"reference":"%s","reference_total_ns":%s,"procs":%s}\n' \
-		"$rounds" "$cur" "$ref" "$refv" "$(col "$work/cur.t" 1)" >"$json"
+	printf '{"rounds":%d,"total_ns":%s,"ring_ns":%s,"plan_ns":%s,"reference":"%s","reference_total_ns":%s,"procs":%s}\n' \
+		"$rounds" "$cur" "$(col "$work/cur.t" 7)" "$(col "$work/cur.t" 8)" "$ref" "$refv" "$(col "$work/cur.t" 1)" >"$json"
 fi

@@ -943,7 +943,9 @@ static void sp_init(int argc, char **argv)
 	load_dfd = dfd;
 	record_cni_env();
 	if (dfd >= 0) {
+		SP_COST_IN(SP_COST_PLAN);
 		sp_raw_setup(dfd);
+		SP_COST_OUT();
 		close(dfd);
 	}
 	load_dfd = -1;
@@ -988,11 +990,14 @@ static int ring_make(void)
 	uint64_t ticket;
 	/* In the constructor (a note, a CNI plugin's marks): the directory it
 	 * has just checked. */
-	int dfd = sp_t.in_init && load_dfd >= 0 ? load_dfd : open_dir(1);
+	int dfd = sp_t.in_init && load_dfd >= 0 ? load_dfd : open_dir(1), made;
 
 	if (dfd < 0)
 		return -1;
-	if (ring_create(dfd) < 0) {
+	SP_COST_IN(SP_COST_RING);
+	made = ring_create(dfd);
+	SP_COST_OUT();
+	if (made < 0) {
 		if (dfd != load_dfd)
 			close(dfd);
 		return -1;

@@ -7,7 +7,8 @@
  *   libtime DIR
  *
  * Prints one line: rings, then nanoseconds at load, in calls, in fork
- * children, preparing execs, at exit, and their total.
+ * children, preparing execs, at exit, making the ring, applying the patch
+ * plan, and their total.
  */
 #include <dirent.h>
 #include <fcntl.h>
