@@ -106,6 +106,27 @@ static int by_age(const void *a, const void *b)
 	return x->t < y->t ? -1 : x->t > y->t;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+/* Append e to the array *v of *n (room for *cap); 0 when out of memory. */
+static int add(struct entry **v, size_t *n, size_t *cap, const struct entry *e)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		struct entry *g = realloc(*v, c * sizeof(**v));
+
+		if (!g)
+			return 0;
+		*v = g;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *e;
+	return 1;
+}
+
 static void drop(int dfd, const struct entry *e)
 {
 	char n[80];
@@ -121,8 +142,8 @@ void sp_retention(int dfd)
 	uint64_t keep_age = sp_s.keep_age_s * 1000000000ULL;
 	uint64_t keep_bytes = sp_s.keep_mb << 20;
 	uint64_t keep_procs = sp_s.keep_procs, count = 0;
-	struct entry *v = NULL;
-	size_t n = 0, cap = 0;
+	struct entry *v = NULL, *j = NULL;
+	size_t n = 0, cap = 0, nj = 0, capj = 0;
 	uint64_t total = 0, now;
 	struct timespec ts;
 	struct dirent *de;
@@ -141,16 +162,19 @@ void sp_retention(int dfd)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	while ((de = readdir(d)) && n < MAX_FILES) {
+	while ((de = readdir(d)) && n + nj < MAX_FILES) {
 		size_t l = strlen(de->d_name);
 		struct stat st;
 		struct entry e;
 		unsigned long long t;
-		int pid;
+		int pid, json;
 
-		if (l < 6 || l >= sizeof(e.name) + 5 || strcmp(de->d_name + l - 5, ".ring") != 0)
+		if (l < 6 || l >= sizeof(e.name) + 5 ||
+		    (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
 			continue;
-		if (sscanf(de->d_name, "%d-%llu.ring", &pid, &t) != 2)
+		json = strcmp(de->d_name + l - 5, ".json") == 0;
+		if ((!json && strcmp(de->d_name + l - 5, ".ring") != 0) ||
+		    sscanf(de->d_name, json ? "%d-%llu.json" : "%d-%llu.ring", &pid, &t) != 2)
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
@@ -159,26 +183,33 @@ void sp_retention(int dfd)
 		e.t = t;
 		e.pid = pid;
 		e.bytes = (uint64_t)st.st_blocks * 512;
-		{
-			char jn[80];
-
-			snprintf(jn, sizeof(jn), "%s.json", e.name);
-			if (fstatat(dfd, jn, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-				e.bytes += (uint64_t)st.st_blocks * 512;
-		}
 		total += e.bytes;
+		if (json) {
+			/* Written by older versions (and read by the CLI): its
+			 * bytes count with its ring's, found below. */
+			if (!add(&j, &nj, &capj, &e))
+				break;
+			continue;
+		}
 		count++;
 		if (pid == sp_s.pid)
 			continue;
-		if (n == cap) {
-			struct entry *g = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
-
-			if (!g)
-				break;
-			v = g;
-		}
-		v[n++] = e;
+		if (!add(&v, &n, &cap, &e))
+			break;
 	}
+	if (nj && n) {
+		qsort(v, n, sizeof(*v), by_name);
+		qsort(j, nj, sizeof(*j), by_name);
+		for (size_t a = 0, b = 0; a < n && b < nj;) {
+			int c = strcmp(v[a].name, j[b].name);
+
+			if (c == 0)
+				v[a].bytes += j[b].bytes;
+			a += c <= 0;
+			b += c >= 0;
+		}
+	}
+	free(j);
 	if (n)
 		qsort(v, n, sizeof(*v), by_age);
 	for (size_t i = 0; i < n; i++) {

@@ -43,6 +43,19 @@ STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_MB=8 LD_PRELOAD="$LIB" "
 [ ! -e "$O/$dead-$((recent - 5000000000)).ring" ] || fail "oldest file kept although over the size"
 [ -e "$O/$dead-$((recent - 1000000000)).ring" ] || fail "a newer file removed before the limit was met"
 ok "size: oldest gone files removed until under STARTPATH_KEEP_MB"
+# A .json beside a ring (an older version wrote one per process) counts with
+# it: two gone images of 4 KiB rings and 3 MiB .json files are over 4 MB,
+# the older goes, ring and .json.
+rm -rf "$O"; mkdir -p "$O"
+for k in 2 1; do
+	mk "$dead-$((recent - k * 1000000000))" 4K
+	head -c 3M /dev/urandom >"$O/$dead-$((recent - k * 1000000000)).json"
+done
+STARTPATH_DIR="$O" STARTPATH_KEEP_AGE=60 STARTPATH_KEEP_MB=4 LD_PRELOAD="$LIB" "$PROGS/ctor_main" >/dev/null
+[ ! -e "$O/$dead-$((recent - 2000000000)).ring" ] && [ ! -e "$O/$dead-$((recent - 2000000000)).json" ] ||
+	fail "the .json files' megabytes not counted: the older image kept ($(ls "$O" | tr '\n' ' '))"
+[ -e "$O/$dead-$((recent - 1000000000)).json" ] || fail "the newer image removed too"
+ok "size: a ring's .json counts with it"
 # Count: beyond STARTPATH_KEEP_PROCS process images, the oldest gone go first
 # (rings are sparse: the megabytes alone would keep tens of thousands).
 rm -rf "$O"; mkdir -p "$O"
