@@ -178,6 +178,6 @@ echo "figures written to ${res#$top/}"
 
 if [ "$(id -u)" -eq 0 ] && [ "${STARTPATH_BENCH_DIFF:-1}" != 0 ]; then
 	echo
-	echo "== 7. diff reliability"
+	echo "== 8. diff reliability"
 	"$top/tests/bench/diff-reliability.sh" 20 12
 fi
