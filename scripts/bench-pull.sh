@@ -31,6 +31,10 @@ reg_image "$work/reg" app 20 60 || exit 1
 ref="$REG_ADDR/app:latest"
 ctrd_start "$work/plain" || exit 1
 ctrd_start "$work/lib" "$lib" || exit 1
+# ctr's progress display says "failed to get content info ... context
+# canceled" on stderr now and then while the pull succeeds: shown only when
+# the pull fails.
+pull_failed() { echo "bench-pull: ctr image pull $ref failed:" >&2; cat "$work/pull.err" >&2; }
 pull() { # pull DIR -> ms of a cold ctr image pull
 	local d=$1 a b img
 	for img in $(ctrd_ctr "$d" image ls -q); do ctrd_ctr "$d" image rm --sync "$img" >/dev/null || return 1; done
@@ -38,9 +42,10 @@ pull() { # pull DIR -> ms of a cold ctr image pull
 	a=$(date +%s%N)
 	if [ "$d" = "$work/lib" ]; then
 		LD_PRELOAD="$lib" STARTPATH_DIR="$d/out" ctr --address "$d/containerd.sock" \
-			image pull --plain-http "$ref" >/dev/null || return 1
+			image pull --plain-http "$ref" >/dev/null 2>"$work/pull.err" || { pull_failed; return 1; }
 	else
-		ctrd_ctr "$d" image pull --plain-http "$ref" >/dev/null || return 1
+		ctrd_ctr "$d" image pull --plain-http "$ref" >/dev/null 2>"$work/pull.err" ||
+			{ pull_failed; return 1; }
 	fi
 	b=$(date +%s%N)
 	awk -v n=$((b - a)) 'BEGIN { printf "%.3f\n", n / 1e6 }'
